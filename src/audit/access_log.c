@@ -1,0 +1,169 @@
+/* Access log formatting and writing. Strings from the client are escaped the
+ * way nginx escapes them (\xHH for quotes, backslashes and non-printables),
+ * so a line can always be split back into its fields. */
+#include "audit/access_log.h"
+#include "core/mem.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct access_log {
+	int fd;
+	atomic_int format;
+	bool is_stdout;
+};
+
+static int open_path(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return dup(STDOUT_FILENO);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int access_log_open(const char *path, enum access_log_format fmt, struct access_log **out)
+{
+	*out = NULL;
+	if (strcmp(path, "off") == 0)
+		return 0;
+	int fd = open_path(path);
+	if (fd == -1)
+		return -errno;
+	struct access_log *al = mem_calloc(1, sizeof *al);
+	al->fd = fd;
+	atomic_init(&al->format, (int)fmt);
+	*out = al;
+	return 0;
+}
+
+int access_log_reopen(struct access_log *al, const char *path, enum access_log_format fmt)
+{
+	if (strcmp(path, "off") == 0)
+		return 0;
+	int fd = open_path(path);
+	if (fd == -1)
+		return -errno;
+	/* dup2 swaps the file under the same descriptor atomically. */
+	if (dup2(fd, al->fd) == -1) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	atomic_store(&al->format, (int)fmt);
+	return 0;
+}
+
+void access_log_close(struct access_log *al)
+{
+	if (al == NULL)
+		return;
+	close(al->fd);
+	free(al);
+}
+
+static size_t esc(char *out, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	if (s == NULL || *s == '\0') {
+		if (cap > 1)
+			out[n++] = '-';
+		return n;
+	}
+	for (; *s && n + 4 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		} else {
+			out[n++] = (char)ch;
+		}
+	}
+	return n;
+}
+
+size_t access_log_format_line(enum access_log_format fmt, const struct access_entry *e, int64_t now_sec,
+			      char *out, size_t cap)
+{
+	char ups[32];
+	if (e->upstream_time_ms >= 0)
+		snprintf(ups, sizeof ups, "%lld.%03lld", (long long)(e->upstream_time_ms / 1000),
+			 (long long)(e->upstream_time_ms % 1000));
+	else
+		snprintf(ups, sizeof ups, "-");
+	if (fmt == ACCESS_LOG_JSON) {
+		char ts[40];
+		struct tm tm;
+		time_t t = (time_t)now_sec;
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_t *o = json_object();
+		json_object_set_new(o, "time", json_string(ts));
+		json_object_set_new(o, "remote_addr", json_string(e->remote_addr));
+		json_object_set_new(o, "user", e->user && e->user[0] ? json_string(e->user) : json_null());
+		json_object_set_new(o, "method", json_string(e->method));
+		json_object_set_new(o, "uri", json_stringn(e->target ? e->target : "", e->target ? strlen(e->target) : 0));
+		json_object_set_new(o, "protocol", json_string(e->minor_version ? "HTTP/1.1" : "HTTP/1.0"));
+		json_object_set_new(o, "status", json_integer(e->status));
+		json_object_set_new(o, "body_bytes_sent", json_integer((json_int_t)e->body_bytes_sent));
+		json_object_set_new(o, "referer", e->referer ? json_string(e->referer) : json_null());
+		json_object_set_new(o, "user_agent", e->user_agent ? json_string(e->user_agent) : json_null());
+		json_object_set_new(o, "request_time", json_real((double)e->request_time_ms / 1000.0));
+		json_object_set_new(o, "upstream_response_time",
+				    e->upstream_time_ms >= 0 ? json_real((double)e->upstream_time_ms / 1000.0) : json_null());
+		json_object_set_new(o, "request_id", json_string(e->request_id));
+		/* Strings that are not valid UTF-8 become null rather than break the line. */
+		char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+		json_decref(o);
+		size_t n = s ? strlen(s) : 0;
+		if (n + 2 > cap)
+			n = 0;
+		if (n)
+			memcpy(out, s, n);
+		out[n++] = '\n';
+		free(s);
+		return n;
+	}
+	char tl[40];
+	struct tm tm;
+	time_t t = (time_t)now_sec;
+	localtime_r(&t, &tm);
+	strftime(tl, sizeof tl, "%d/%b/%Y:%H:%M:%S %z", &tm);
+	char user[300], req[9000], ref[2100], ua[2100];
+	user[esc(user, sizeof user, e->user)] = '\0';
+	char rl[8800];
+	snprintf(rl, sizeof rl, "%s %s HTTP/1.%d", e->method, e->target ? e->target : "-", e->minor_version);
+	req[esc(req, sizeof req, rl)] = '\0';
+	ref[esc(ref, sizeof ref, e->referer)] = '\0';
+	ua[esc(ua, sizeof ua, e->user_agent)] = '\0';
+	int n = snprintf(out, cap, "%s - %s [%s] \"%s\" %d %llu \"%s\" \"%s\" %llu.%03llu %s %s\n",
+			 e->remote_addr, user, tl, req, e->status, (unsigned long long)e->body_bytes_sent, ref, ua,
+			 (unsigned long long)(e->request_time_ms / 1000), (unsigned long long)(e->request_time_ms % 1000),
+			 ups, e->request_id);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= cap) {
+		out[cap - 2] = '\n';
+		return cap - 1;
+	}
+	return (size_t)n;
+}
+
+void access_log_write(struct access_log *al, const struct access_entry *e)
+{
+	char line[16384];
+	size_t n = access_log_format_line((enum access_log_format)atomic_load(&al->format), e, (int64_t)time(NULL),
+					  line, sizeof line);
+	if (n == 0)
+		return;
+	ssize_t w = write(al->fd, line, n);
+	(void)w;
+}

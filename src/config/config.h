@@ -1,0 +1,99 @@
+/* The validated, immutable configuration object. Built once from the
+ * embedded defaults, an optional YAML file and command-line flags; never
+ * changed afterwards (a reload builds a new one). */
+#ifndef MG_CONFIG_H
+#define MG_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/buf.h"
+
+#define CONFIG_MAX_LISTEN 8
+#define CONFIG_MAX_LIST 32
+
+struct listen_cfg {
+	char *address;		/* as written: "127.0.0.1:8080", "[::1]:8443" */
+	char *host;		/* parsed host part */
+	int port;
+	char *cert;		/* TLS certificate chain PEM, NULL for plain */
+	char *key;		/* TLS private key PEM */
+	bool redirect_https;	/* plain listener that only redirects to https */
+};
+
+struct strlist {
+	char *items[CONFIG_MAX_LIST];
+	size_t n;
+};
+
+enum access_log_format { ACCESS_LOG_COMBINED = 0, ACCESS_LOG_JSON };
+
+struct config {
+	char *source;			/* file the config came from, or "(defaults)" */
+	struct listen_cfg listen[CONFIG_MAX_LISTEN];
+	size_t nlisten;
+	int workers;			/* 0: one per core */
+	char *log_level;
+
+	char *upstream_url;
+	char *upstream_host;		/* parsed from upstream_url */
+	int upstream_port;
+	char *upstream_host_header;	/* Host sent upstream; "" keeps the client's */
+	char *mount;			/* "" or "/prefix" */
+	uint64_t upstream_connect_timeout;	/* all durations in ms */
+	uint64_t upstream_response_timeout;
+	uint64_t upstream_keepalive_timeout;
+	int64_t upstream_max_idle;
+
+	char *htpasswd;
+	char *realm;
+	uint64_t cache_ttl;
+	int64_t cache_size;
+	bool forward_authorization;
+	char *user_header;
+	struct strlist public_paths;
+
+	int64_t max_header_size;
+	int64_t max_target_size;
+	int64_t max_body_size;		/* 0: unlimited */
+	int64_t max_artifact_body_size;	/* 0: unlimited */
+	int64_t max_connections;	/* per worker */
+
+	uint64_t header_timeout;
+	uint64_t body_timeout;
+	uint64_t keepalive_timeout;
+	uint64_t send_timeout;
+	uint64_t drain_timeout;
+
+	char *access_log;		/* path, "-" for stdout, "off" */
+	enum access_log_format access_log_format;
+
+	int64_t hsts_max_age;		/* 0: no Strict-Transport-Security */
+	bool htpasswd_is_default;	/* the embedded default path was used */
+};
+
+/* Overrides from the command line; NULL/0 fields leave the config alone. */
+struct config_overrides {
+	const char *config_file;
+	const char *listen;
+	const char *upstream;
+	const char *htpasswd;
+	const char *access_log;
+	const char *workers;
+};
+
+/* Builds a config: defaults, then the YAML file (if any), then overrides,
+ * then validation. On error returns -EINVAL with every problem, one per line
+ * as "file:line:column: message", in *errors (caller frees with buf_free). */
+int config_load(const struct config_overrides *ov, struct config **out, struct buf *errors);
+void config_free(struct config *cfg);
+
+/* Parses "250ms", "10s", "5m", "1h", "2d" or a bare number of seconds. */
+int config_parse_duration(const char *s, uint64_t *ms);
+/* Parses "64k", "16MiB", "1g", bare bytes. */
+int config_parse_size(const char *s, int64_t *bytes);
+/* Splits "host:port" / "[v6]:port"; returns 0 or -EINVAL. */
+int config_parse_hostport(const char *s, char **host, int *port);
+/* Writes the key reference (name, type, default, meaning) as Markdown rows. */
+void config_print_keys(void);
+
+#endif

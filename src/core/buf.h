@@ -1,0 +1,24 @@
+/* Growable byte buffer with a maximum size fixed at init: growing past it is
+ * a clean error (-ENOBUFS), never unbounded growth. */
+#ifndef MG_BUF_H
+#define MG_BUF_H
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+void buf_init(struct buf *b, size_t max);
+void buf_free(struct buf *b);
+/* Appends n bytes; returns 0 or -ENOBUFS when len would exceed max. */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_appends(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drops the first n bytes. */
+void buf_consume(struct buf *b, size_t n);
+static inline void buf_reset(struct buf *b) { b->len = 0; }
+
+#endif

@@ -1,0 +1,145 @@
+/* Client connections and their proxied exchanges (internal to src/http). */
+#ifndef MG_CONN_H
+#define MG_CONN_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "core/buf.h"
+#include "http/h1_chunked.h"
+#include "http/h1_parse.h"
+#include "http/server.h"
+
+struct tls_conn;
+
+enum conn_state {
+	CS_IDLE = 0,	/* between requests, waiting for a first byte */
+	CS_HEAD,	/* receiving a request head */
+	CS_AUTH,	/* credentials being verified off the loop */
+	CS_PROXY,	/* exchange with the upstream under way */
+	CS_LOCAL,	/* writing a response of our own */
+	CS_CLOSING,
+};
+
+/* What the access log and error pages need about the current request; owned
+ * copies, so the head buffer can be reused at once. */
+struct req_info {
+	char method[24];
+	char *target;		/* as received */
+	char *path;		/* after the mount, without the query */
+	char *referer;
+	char *user_agent;
+	char *host;
+	char request_id[72];
+	char user[128];		/* authenticated user, "" if none */
+	int minor_version;
+	bool head;		/* HEAD request */
+	bool wants_json;	/* API caller: error bodies in MLflow's JSON */
+	bool artifact;		/* mlflow-artifacts route (body limit) */
+	uint64_t start_ms;
+	uint64_t upstream_start_ms;
+	uint64_t upstream_end_ms;
+	bool upstream_used;
+	int status;
+	uint64_t body_bytes_sent;
+};
+
+struct conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	struct worker *w;
+	struct conn *next, *prev;	/* worker list */
+	struct runtime *rt;		/* snapshot for the current request */
+	int listener;			/* index into rt->cfg->listen[] */
+	bool tls_listener;
+	struct tls_conn *tls;
+	char peer[64];			/* client address, text */
+	enum conn_state state;
+	int closes_pending;
+	bool reading;			/* uv_read_start is active */
+	bool client_eof;
+	bool keep_alive;		/* for the current request */
+	int pins;			/* async work (auth, health probe) holding a pointer */
+
+	struct buf in;			/* request head and pipelined bytes */
+	struct buf uphead;		/* the head to send upstream (without final CRLF) */
+	struct req_info ri;
+	unsigned requests;
+
+	/* request body, client -> upstream */
+	enum h1_framing req_framing;
+	uint64_t req_remaining;
+	uint64_t req_body_bytes;
+	uint64_t req_body_limit;	/* 0: unlimited */
+	struct h1_chunked req_chunked;
+	bool req_body_done;
+	bool expect_continue;
+
+	/* response, upstream -> client */
+	struct upstream *up;
+	bool resp_head_done;
+	bool resp_done;
+	enum h1_framing resp_framing;	/* as received */
+	bool resp_chunk_out;		/* we chunk toward the client */
+	bool resp_close_out;		/* client body ends at close */
+	uint64_t resp_remaining;
+	struct h1_chunked resp_chunked;
+	bool up_paused;			/* upstream reading stopped for back-pressure */
+	bool retried;
+};
+
+struct upstream {
+	uv_tcp_t tcp;
+	uv_connect_t creq;
+	uv_timer_t timer;
+	struct worker *w;
+	struct conn *c;			/* owner while in use, NULL while idle */
+	struct upstream *next, *prev;	/* idle list */
+	struct buf in;			/* response head */
+	bool connected;
+	bool reused;			/* came from the pool */
+	bool reusable;
+	bool reading;
+	int closes_pending;
+	uint64_t idle_since;
+};
+
+/* conn.c */
+void conn_accept(struct listener *l);
+void conn_write(struct conn *c, uv_buf_t *bufs, unsigned n, struct block *blk);
+void conn_write_str(struct conn *c, const char *s, size_t len);
+void conn_close(struct conn *c);
+void conn_request_done(struct conn *c);
+void conn_log_access(struct conn *c);
+void conn_read_start(struct conn *c);
+void conn_read_stop(struct conn *c);
+void conn_set_timer(struct conn *c, uint64_t ms);
+size_t conn_write_queue(struct conn *c);
+void conn_after_auth(struct conn *c, bool ok);
+void conn_close_idle(struct worker *w);
+/* Async work that keeps a pointer to c pins it; unpinning a closed conn frees it. */
+void conn_pin(struct conn *c);
+void conn_unpin(struct conn *c);
+
+/* proxy.c */
+void proxy_start(struct conn *c);
+void proxy_client_body(struct conn *c, struct block *blk, const char *data, size_t len);
+void proxy_client_drained(struct conn *c);
+void proxy_abort(struct conn *c);
+
+/* upstream.c */
+typedef void (*upstream_ready_cb)(struct conn *c, int status);
+void upstream_acquire(struct worker *w, struct conn *c, upstream_ready_cb cb);
+void upstream_release(struct upstream *u);	/* back to the pool, or closed */
+void upstream_close(struct upstream *u);
+void upstream_pool_close_all(struct worker *w);
+void upstream_write(struct upstream *u, uv_buf_t *bufs, unsigned n, struct block *blk);
+size_t upstream_write_queue(struct upstream *u);
+void upstream_read_start(struct upstream *u);
+void upstream_read_stop(struct upstream *u);
+void upstream_set_timer(struct upstream *u, uint64_t ms);
+
+/* errpage.c */
+void errpage_send(struct conn *c, int status, const char *error_code, const char *message,
+		  const char *extra_headers);
+
+#endif

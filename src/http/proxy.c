@@ -1,0 +1,513 @@
+/* The proxied exchange: sends the regenerated request head, streams the
+ * request body to MLflow and the response back, each direction through
+ * bounded blocks with back-pressure (reading stops while the other side's
+ * write queue is above HIGH_WATER). Framing toward each side is regenerated
+ * from our own parse; nothing the peer sent about framing is copied. */
+#include "http/conn.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HIGH_WATER (256 * 1024)
+#define LOW_WATER (64 * 1024)
+
+const char *errpage_reason(int status);
+void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len);
+void proxy_upstream_eof(struct conn *c, int status);
+void proxy_upstream_timeout(struct conn *c);
+void proxy_upstream_written(struct conn *c, int status);
+
+static const char crlf[] = "\r\n";
+
+static void upstream_failed(struct conn *c, int status, const char *why)
+{
+	if (c->resp_head_done) {
+		/* Part of the response is out: the only honest signal left is to close. */
+		log_error("upstream %s: %s after the response started request_id=%s", c->rt->upstream_name, why,
+			  c->ri.request_id);
+		proxy_abort(c);
+		return;
+	}
+	log_error("upstream %s: %s request_id=%s", c->rt->upstream_name, why, c->ri.request_id);
+	c->ri.upstream_end_ms = server_now_ms();
+	if (status == 504)
+		errpage_send(c, 504, "DEADLINE_EXCEEDED", "MLflow did not answer in time; try again shortly", NULL);
+	else
+		errpage_send(c, 502, "TEMPORARILY_UNAVAILABLE", "MLflow is unavailable; try again shortly", NULL);
+}
+
+void proxy_abort(struct conn *c)
+{
+	if (c->state == CS_CLOSING)
+		return;
+	if (c->ri.method[0] && c->state != CS_IDLE) {
+		if (c->ri.status == 0 || !c->resp_done)
+			c->ri.status = c->resp_head_done ? c->ri.status : 499;	/* nginx: client closed request */
+		conn_log_access(c);
+	}
+	conn_close(c);
+}
+
+static void response_complete(struct conn *c);
+
+static void write_up(struct conn *c, uv_buf_t *bufs, unsigned n, struct block *blk)
+{
+	upstream_write(c->up, bufs, n, blk);
+	if (c->state == CS_PROXY && c->up && upstream_write_queue(c->up) > HIGH_WATER)
+		conn_read_stop(c);
+}
+
+static void body_limit_exceeded(struct conn *c)
+{
+	log_info("request body from %s over the limit request_id=%s", c->peer, c->ri.request_id);
+	c->keep_alive = false;
+	if (!c->resp_head_done)
+		errpage_send(c, 413, "REQUEST_LIMIT_EXCEEDED", "Request body too large", NULL);
+	else
+		proxy_abort(c);
+}
+
+static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
+{
+	c->req_body_done = true;
+	conn_set_timer(c, 0);
+	conn_read_stop(c);
+	if (rest_len && buf_append(&c->in, rest, rest_len))
+		c->keep_alive = false;
+	if (c->resp_done)
+		conn_request_done(c);
+}
+
+void proxy_client_body(struct conn *c, struct block *blk, const char *data, size_t len)
+{
+	conn_set_timer(c, c->rt->cfg->body_timeout);
+	while (len > 0 && !c->req_body_done && c->state == CS_PROXY) {
+		if (c->req_framing == H1_BODY_LENGTH) {
+			size_t take = len < c->req_remaining ? len : (size_t)c->req_remaining;
+			uv_buf_t ub = block_buf(data, take);
+			c->req_remaining -= take;
+			c->req_body_bytes += take;
+			data += take;
+			len -= take;
+			if (c->req_body_limit && c->req_body_bytes > c->req_body_limit) {
+				body_limit_exceeded(c);
+				return;
+			}
+			write_up(c, &ub, 1, blk);
+			if (c->req_remaining == 0)
+				req_body_finished(c, data, len);
+			return;
+		}
+		size_t used = 0, dlen = 0;
+		const char *d = NULL, *err = NULL;
+		int rc = h1_chunked_decode(&c->req_chunked, data, len, &used, &d, &dlen, &err);
+		data += used;
+		len -= used;
+		if (rc == H1C_ERROR) {
+			log_info("bad chunked request body from %s: %s request_id=%s", c->peer, err, c->ri.request_id);
+			c->keep_alive = false;
+			if (!c->resp_head_done)
+				errpage_send(c, 400, "BAD_REQUEST", err, NULL);
+			else
+				proxy_abort(c);
+			return;
+		}
+		if (rc == H1C_DATA && dlen > 0) {
+			c->req_body_bytes += dlen;
+			if (c->req_body_limit && c->req_body_bytes > c->req_body_limit) {
+				body_limit_exceeded(c);
+				return;
+			}
+			/* uv_write keeps pointers, not copies: the chunk-size line goes in
+			 * a block of its own. */
+			struct block *fb = block_get(&c->w->blocks);
+			int fl = snprintf(fb->data, 24, "%zx\r\n", dlen);
+			uv_buf_t ub[3] = { uv_buf_init(fb->data, (unsigned)fl), block_buf(d, dlen),
+					   block_buf(crlf, 2) };
+			upstream_write(c->up, ub, 1, fb);
+			block_unref(fb);
+			write_up(c, ub + 1, 2, blk);
+		} else if (rc == H1C_DONE) {
+			static char last[] = "0\r\n\r\n";
+			uv_buf_t ub = uv_buf_init(last, 5);
+			write_up(c, &ub, 1, NULL);
+			req_body_finished(c, data, len);
+			return;
+		}
+	}
+}
+
+void proxy_upstream_written(struct conn *c, int status)
+{
+	if (status < 0) {
+		if (c->up)
+			c->up->reusable = false;
+		/* MLflow may have answered and closed early; let the read side decide. */
+		return;
+	}
+	if (c->state == CS_PROXY && !c->req_body_done && c->up && upstream_write_queue(c->up) < LOW_WATER)
+		conn_read_start(c);
+}
+
+void proxy_client_drained(struct conn *c)
+{
+	if (c->up_paused && c->up && conn_write_queue(c) < LOW_WATER) {
+		c->up_paused = false;
+		upstream_read_start(c->up);
+	}
+}
+
+/* Headers never copied from MLflow's response as they are. */
+static bool drop_response_header(const struct h1_header *h, const struct h1_message *m)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
+		"trailer", "content-length", "x-request-id", NULL,
+	};
+	for (int i = 0; hop[i]; i++)
+		if (h1_name_is(h, hop[i]))
+			return !(h1_name_is(h, "content-length") && m->framing == H1_BODY_NONE && m->status != 204);
+	return false;
+}
+
+static void send_response_head(struct conn *c, const struct h1_message *m, const char *reason, size_t rlen,
+			       bool extra_bytes)
+{
+	c->resp_head_done = true;
+	c->ri.status = m->status;
+	c->resp_framing = m->framing;
+	c->resp_remaining = m->content_length;
+	h1_chunked_init(&c->resp_chunked);
+	c->up->reusable = m->keep_alive && m->framing != H1_BODY_CLOSE &&
+			  !(m->framing == H1_BODY_NONE && extra_bytes);
+	c->resp_chunk_out = false;
+	c->resp_close_out = false;
+	if (m->framing == H1_BODY_CHUNKED || m->framing == H1_BODY_CLOSE) {
+		if (c->ri.minor_version == 1)
+			c->resp_chunk_out = true;
+		else
+			c->resp_close_out = true;
+	}
+	if (c->resp_close_out || !c->req_body_done)
+		c->keep_alive = c->keep_alive && !c->resp_close_out;
+	struct buf h;
+	buf_init(&h, 80 * 1024);
+	bool clean_reason = rlen > 0 && rlen < 64;
+	for (size_t i = 0; i < rlen && clean_reason; i++)
+		clean_reason = reason[i] >= 0x20 && reason[i] < 0x7f;
+	buf_printf(&h, "HTTP/1.1 %d %.*s\r\n", m->status, clean_reason ? (int)rlen : (int)strlen(errpage_reason(m->status)),
+		   clean_reason ? reason : errpage_reason(m->status));
+	for (size_t i = 0; i < m->nheaders; i++) {
+		const struct h1_header *hd = &m->headers[i];
+		if (drop_response_header(hd, m))
+			continue;
+		buf_append(&h, hd->name, hd->name_len);
+		buf_append(&h, ": ", 2);
+		buf_append(&h, hd->value, hd->value_len);
+		buf_append(&h, "\r\n", 2);
+	}
+	if (m->framing == H1_BODY_LENGTH)
+		buf_printf(&h, "Content-Length: %llu\r\n", (unsigned long long)m->content_length);
+	else if (c->resp_chunk_out)
+		buf_appends(&h, "Transfer-Encoding: chunked\r\n");
+	else if (m->framing == H1_BODY_NONE && m->status >= 200 && m->status != 204 && m->status != 304 &&
+		 !c->ri.head && h1_find(m, "content-length") == NULL)
+		buf_appends(&h, "Content-Length: 0\r\n");
+	buf_printf(&h, "X-Request-Id: %s\r\n", c->ri.request_id);
+	if (c->tls_listener && c->rt->cfg->hsts_max_age > 0)
+		buf_printf(&h, "Strict-Transport-Security: max-age=%lld\r\n", (long long)c->rt->cfg->hsts_max_age);
+	if (!c->keep_alive || c->w->draining)
+		buf_appends(&h, "Connection: close\r\n");
+	else if (c->ri.minor_version == 0)
+		buf_appends(&h, "Connection: keep-alive\r\n");
+	buf_appends(&h, "\r\n");
+	conn_write_str(c, h.data, h.len);
+	buf_free(&h);
+	if (m->framing == H1_BODY_NONE)
+		response_complete(c);
+}
+
+static void write_client_data(struct conn *c, struct block *blk, const char *d, size_t n)
+{
+	if (n == 0)
+		return;
+	c->ri.body_bytes_sent += n;
+	if (c->resp_chunk_out) {
+		struct block *fb = block_get(&c->w->blocks);
+		int fl = snprintf(fb->data, 24, "%zx\r\n", n);
+		uv_buf_t ub[3] = { uv_buf_init(fb->data, (unsigned)fl), block_buf(d, n),
+				   block_buf(crlf, 2) };
+		conn_write(c, ub, 1, fb);
+		block_unref(fb);
+		conn_write(c, ub + 1, 2, blk);
+	} else {
+		uv_buf_t ub = block_buf(d, n);
+		conn_write(c, &ub, 1, blk);
+	}
+	if (c->state == CS_PROXY && c->up && conn_write_queue(c) > HIGH_WATER) {
+		c->up_paused = true;
+		upstream_read_stop(c->up);
+	}
+	if (c->state == CS_PROXY)
+		conn_set_timer(c, c->rt->cfg->send_timeout);
+}
+
+static void response_body(struct conn *c, struct block *blk, const char *data, size_t len)
+{
+	while (len > 0 && c->state == CS_PROXY && !c->resp_done) {
+		switch (c->resp_framing) {
+		case H1_BODY_LENGTH: {
+			size_t take = len < c->resp_remaining ? len : (size_t)c->resp_remaining;
+			write_client_data(c, blk, data, take);
+			c->resp_remaining -= take;
+			len -= take;
+			if (c->resp_remaining == 0) {
+				if (len > 0 && c->up)
+					c->up->reusable = false;	/* bytes past the body */
+				response_complete(c);
+			}
+			return;
+		}
+		case H1_BODY_CHUNKED: {
+			size_t used = 0, dlen = 0;
+			const char *d = NULL, *err = NULL;
+			int rc = h1_chunked_decode(&c->resp_chunked, data, len, &used, &d, &dlen, &err);
+			data += used;
+			len -= used;
+			if (rc == H1C_ERROR) {
+				upstream_failed(c, 502, err);
+				return;
+			}
+			if (rc == H1C_DATA)
+				write_client_data(c, blk, d, dlen);
+			else if (rc == H1C_DONE) {
+				if (len > 0 && c->up)
+					c->up->reusable = false;
+				response_complete(c);
+				return;
+			}
+			break;
+		}
+		case H1_BODY_CLOSE:
+			write_client_data(c, blk, data, len);
+			return;
+		default:
+			return;
+		}
+	}
+}
+
+static void response_complete(struct conn *c)
+{
+	if (c->resp_done)
+		return;
+	c->resp_done = true;
+	c->ri.upstream_end_ms = server_now_ms();
+	if (c->up)
+		upstream_set_timer(c->up, 0);
+	if (c->resp_chunk_out) {
+		static char last[] = "0\r\n\r\n";
+		uv_buf_t ub = uv_buf_init(last, 5);
+		conn_write(c, &ub, 1, NULL);
+	}
+	if (c->state != CS_PROXY)
+		return;
+	if (!c->req_body_done) {
+		/* MLflow answered before the body was in: the rest cannot be framed. */
+		c->keep_alive = false;
+		if (c->up)
+			c->up->reusable = false;
+		c->req_body_done = true;
+	}
+	if (c->resp_close_out)
+		c->keep_alive = false;
+	conn_set_timer(c, 0);
+	conn_request_done(c);
+}
+
+void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len)
+{
+	if (c->state != CS_PROXY)
+		return;
+	upstream_set_timer(c->up, c->rt->cfg->upstream_response_timeout);
+	if (c->resp_head_done) {
+		response_body(c, blk, data, len);
+		return;
+	}
+	struct upstream *u = c->up;
+	if (buf_append(&u->in, data, len)) {
+		u->reusable = false;
+		upstream_failed(c, 502, "response head too large");
+		return;
+	}
+	struct h1_limits lim = { .max_head = 60 * 1024, .max_target = 8192 };
+	for (;;) {
+		struct h1_message *m = mem_alloc(sizeof *m);
+		const char *err = NULL;
+		int rc = h1_parse_response(u->in.data, u->in.len, &lim, c->ri.head, m, &err);
+		if (rc == 0) {
+			free(m);
+			return;
+		}
+		if (rc < 0) {
+			free(m);
+			u->reusable = false;
+			upstream_failed(c, 502, err);
+			return;
+		}
+		if (m->status < 200) {
+			bool switching = m->status == 101;
+			free(m);
+			if (switching) {
+				u->reusable = false;
+				upstream_failed(c, 502, "protocol switch not supported");
+				return;
+			}
+			buf_consume(&u->in, (size_t)rc);	/* interim 1xx: dropped */
+			continue;
+		}
+		const char *reason = u->in.data + 13;
+		const char *eol = memchr(u->in.data, '\r', u->in.len);
+		size_t rlen = eol && eol > reason ? (size_t)(eol - reason) : 0;
+		/* Body bytes that came with the head are copied out first: finishing
+		 * this response may start the next pipelined request on u. */
+		size_t rest = u->in.len - (size_t)rc;
+		struct block *blocks[2] = { NULL, NULL };
+		size_t lens[2] = { 0, 0 };
+		for (int i = 0, off = rc; i < 2 && rest > 0; i++) {
+			size_t n = rest < BLOCK_SIZE ? rest : BLOCK_SIZE;
+			blocks[i] = block_get(&c->w->blocks);
+			memcpy(blocks[i]->data, u->in.data + off, n);
+			lens[i] = n;
+			off += (int)n;
+			rest -= n;
+		}
+		buf_reset(&u->in);	/* reason stays readable: reset keeps the bytes */
+		send_response_head(c, m, reason, rlen, lens[0] > 0);
+		free(m);
+		for (int i = 0; i < 2 && blocks[i]; i++) {
+			if (c->state == CS_PROXY && c->up == u && !c->resp_done)
+				response_body(c, blocks[i], blocks[i]->data, lens[i]);
+			block_unref(blocks[i]);
+		}
+		return;
+	}
+}
+
+static void on_retry_ready(struct conn *c, int status);
+
+void proxy_upstream_eof(struct conn *c, int status)
+{
+	if (c->state != CS_PROXY)
+		return;
+	if (c->resp_head_done && c->resp_framing == H1_BODY_CLOSE && status == UV_EOF) {
+		response_complete(c);
+		return;
+	}
+	if (!c->resp_head_done && c->up && c->up->reused && c->up->in.len == 0 &&
+	    c->req_framing == H1_BODY_NONE && !c->retried) {
+		/* A pooled connection MLflow had just closed: try once on a new one. */
+		upstream_close(c->up);
+		c->up = NULL;
+		c->retried = true;
+		upstream_acquire(c->w, c, on_retry_ready);
+		return;
+	}
+	upstream_failed(c, 502, status == UV_EOF ? "closed the connection before the response was complete"
+						 : uv_strerror(status));
+}
+
+void proxy_upstream_timeout(struct conn *c)
+{
+	if (c->state != CS_PROXY)
+		return;
+	if (c->up)
+		c->up->reusable = false;
+	upstream_failed(c, 504, "no response within upstream.response_timeout");
+}
+
+/* Sends the head (with the identity header) and whatever body bytes came
+ * with it, then lets the client's body flow. */
+static void send_request(struct conn *c)
+{
+	struct upstream *u = c->up;
+	if (!c->retried) {	/* a retry resends the finished head */
+		if (c->ri.user[0])
+			buf_printf(&c->uphead, "%s: %s\r\n", c->rt->cfg->user_header, c->ri.user);
+		buf_appends(&c->uphead, "\r\n");
+	}
+	struct block *b = block_get(&c->w->blocks);
+	size_t off = 0;
+	while (off < c->uphead.len) {
+		size_t n = c->uphead.len - off < BLOCK_SIZE ? c->uphead.len - off : BLOCK_SIZE;
+		memcpy(b->data, c->uphead.data + off, n);
+		uv_buf_t ub = uv_buf_init(b->data, (unsigned)n);
+		upstream_write(u, &ub, 1, b);
+		block_unref(b);
+		off += n;
+		b = block_get(&c->w->blocks);
+	}
+	block_unref(b);
+	if (c->state != CS_PROXY || c->up == NULL)
+		return;
+	upstream_read_start(u);
+	upstream_set_timer(u, c->rt->cfg->upstream_response_timeout);
+	if (c->req_body_done)
+		return;
+	if (c->expect_continue)
+		conn_write_str(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	/* Body bytes that arrived with the head sit in c->in (with any pipelined
+	 * request after them): feed them through the body path. */
+	if (c->in.len > 0) {
+		struct buf pending = c->in;
+		buf_init(&c->in, pending.max);
+		size_t off2 = 0;
+		while (off2 < pending.len && c->state == CS_PROXY) {
+			if (c->req_body_done) {
+				if (buf_append(&c->in, pending.data + off2, pending.len - off2))
+					c->keep_alive = false;
+				break;
+			}
+			struct block *pb = block_get(&c->w->blocks);
+			size_t n = pending.len - off2 < BLOCK_SIZE ? pending.len - off2 : BLOCK_SIZE;
+			memcpy(pb->data, pending.data + off2, n);
+			proxy_client_body(c, pb, pb->data, n);
+			block_unref(pb);
+			off2 += n;
+		}
+		buf_free(&pending);
+	}
+	if (c->state == CS_PROXY && !c->req_body_done) {
+		conn_set_timer(c, c->rt->cfg->body_timeout);
+		if (upstream_write_queue(u) < HIGH_WATER)
+			conn_read_start(c);
+	}
+}
+
+static void on_upstream_ready(struct conn *c, int status)
+{
+	if (c->state != CS_PROXY)
+		return;
+	if (status < 0) {
+		c->ri.upstream_end_ms = server_now_ms();
+		errpage_send(c, 502, "TEMPORARILY_UNAVAILABLE", "MLflow is unavailable; try again shortly", NULL);
+		return;
+	}
+	send_request(c);
+}
+
+static void on_retry_ready(struct conn *c, int status)
+{
+	on_upstream_ready(c, status);
+}
+
+void proxy_start(struct conn *c)
+{
+	c->state = CS_PROXY;
+	c->ri.upstream_used = true;
+	c->ri.upstream_start_ms = server_now_ms();
+	upstream_acquire(c->w, c, on_upstream_ready);
+}

@@ -1,0 +1,70 @@
+/* The serving process: listeners, worker threads (one libuv loop and one
+ * SO_REUSEPORT listener set each), signals and reloads. */
+#ifndef MG_SERVER_H
+#define MG_SERVER_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "config/config.h"
+#include "http/block.h"
+#include "http/runtime.h"
+
+struct conn;
+struct upstream;
+struct auth_flight;
+struct cred_cache;
+struct access_log;
+
+struct listener {
+	uv_tcp_t tcp;
+	struct worker *w;
+	int index;		/* into cfg->listen[] */
+};
+
+struct worker {
+	int id;
+	pthread_t thread;
+	uv_loop_t loop;
+	struct server *srv;
+	struct listener listeners[CONFIG_MAX_LISTEN];
+	size_t nlisteners;
+	uv_async_t async;
+	pthread_mutex_t mbox_lock;
+	struct runtime *mbox_rt;	/* a new snapshot to adopt, or NULL */
+	bool mbox_drain;		/* stop accepting and finish */
+	struct runtime *rt;		/* current snapshot (owned reference) */
+	struct conn *conns;		/* all client connections (list) */
+	size_t nconns;
+	struct upstream *idle;		/* pooled idle upstream connections */
+	size_t nidle;
+	struct block_pool blocks;
+	struct auth_flight *flights;	/* credential verifications under way */
+	char reqid_prefix[17];
+	uint64_t reqid_seq;
+	bool draining;
+	uv_timer_t drain_timer;
+	char date_local[40];		/* cached $time_local and its second */
+	int64_t date_sec;
+};
+
+struct server {
+	struct config_overrides ov;
+	struct runtime *rt;		/* what new workers and reloads start from */
+	struct worker *workers;
+	int nworkers;
+	struct cred_cache *cache;
+	struct access_log *alog;
+	uv_loop_t loop;			/* main thread: signals, file watching */
+	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
+	uv_timer_t watch_timer;
+	bool stopping;
+};
+
+/* Runs the gateway until SIGTERM/SIGINT; returns the process exit code. */
+int server_run(const struct config_overrides *ov);
+
+/* Milliseconds on the monotonic clock (shared by all modules). */
+uint64_t server_now_ms(void);
+
+#endif

@@ -1,0 +1,53 @@
+/* mlgate: argv -> subcommand. The table is the registry of subcommands and
+ * their one-line help; each lives in src/cli/. */
+#include "cli/cli.h"
+#include <stdio.h>
+#include <string.h>
+
+#define MLGATE_VERSION "0.1.0"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("mlgate %s\n", MLGATE_VERSION);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "serve", cli_serve, "run the gateway in front of MLflow" },
+	{ "check-config", cli_check_config, "validate the configuration and exit (--keys lists every key)" },
+	{ "passwd", cli_passwd, "set a user's password in an htpasswd file (bcrypt)" },
+	{ "version", cmd_version, "print the version" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mlgate COMMAND [ARGS]\n\ncommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-14s %s\n", c->name, c->help);
+	fprintf(f, "\n`mlgate COMMAND --help` shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "mlgate: unknown command \"%s\"\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

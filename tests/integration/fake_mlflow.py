@@ -1,0 +1,198 @@
+"""A stand-in for the MLflow tracking server, Python stdlib only.
+
+It records every request it receives (method, path, headers, body length and
+SHA-256) so tests can assert what reached the upstream -- and what did not.
+"""
+import hashlib
+import http.server
+import json
+import socketserver
+import threading
+import time
+import urllib.parse
+
+PATTERN = bytes(range(256)) * 256  # 64 KiB of a known pattern for downloads
+
+
+def pattern_bytes(size):
+    """Yields `size` bytes of the download pattern in 64 KiB pieces."""
+    left = size
+    while left > 0:
+        n = min(left, len(PATTERN))
+        yield PATTERN[:n]
+        left -= n
+
+
+class Recorded:
+    def __init__(self, method, path, headers, body_len, body_sha256, body):
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body_len = body_len
+        self.body_sha256 = body_sha256
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _read_body(self):
+        """Reads the body as framed; returns (length, sha256 hex, first 64 KiB)."""
+        h = hashlib.sha256()
+        keep = bytearray()
+        total = 0
+        te = self.headers.get("Transfer-Encoding")
+        if te is not None:
+            assert te.lower() == "chunked", te
+            while True:
+                line = self.rfile.readline(1024)
+                size = int(line.split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                left = size
+                while left:
+                    piece = self.rfile.read(min(left, 1 << 20))
+                    if not piece:
+                        raise ConnectionError("short chunk")
+                    h.update(piece)
+                    if len(keep) < 65536:
+                        keep += piece[: 65536 - len(keep)]
+                    total += len(piece)
+                    left -= len(piece)
+                self.rfile.readline(16)
+        else:
+            left = int(self.headers.get("Content-Length") or 0)
+            while left:
+                piece = self.rfile.read(min(left, 1 << 20))
+                if not piece:
+                    raise ConnectionError("short body")
+                h.update(piece)
+                if len(keep) < 65536:
+                    keep += piece[: 65536 - len(keep)]
+                total += len(piece)
+                left -= len(piece)
+        return total, h.hexdigest(), bytes(keep)
+
+    def _send_json(self, obj, status=200, extra=None):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _handle(self):
+        srv = self.server.fake
+        n, digest, keep = self._read_body()
+        rec = Recorded(self.command, self.path, list(self.headers.items()), n, digest, keep)
+        with srv.lock:
+            srv.requests.append(rec)
+        url = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(url.query)
+        path = url.path
+        if path == "/health":
+            body = b"OK"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            return
+        if path.startswith("/stall"):
+            time.sleep(float(q.get("s", ["30"])[0]))
+            self._send_json({"late": True})
+            return
+        if path.startswith("/api/2.0/mlflow-artifacts/artifacts/") and self.command == "GET":
+            size = int(q.get("size", ["1024"])[0])
+            chunked = q.get("chunked", ["0"])[0] == "1"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(size))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            for piece in pattern_bytes(size):
+                if chunked:
+                    self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                else:
+                    self.wfile.write(piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+            return
+        if path == "/nocontent":
+            self.send_response(204)
+            self.end_headers()
+            return
+        if path == "/notmodified":
+            self.send_response(304)
+            self.send_header("ETag", '"x"')
+            self.end_headers()
+            return
+        if path == "/close-delimited":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"until-close body")
+            self.close_connection = True
+            return
+        self._send_json({
+            "method": self.command,
+            "path": self.path,
+            "user": self.headers.get("X-Forwarded-User"),
+            "body_len": n,
+            "body_sha256": digest,
+        })
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class FakeMLflow:
+    """Runs the fake on 127.0.0.1:<port> in a background thread."""
+
+    def __init__(self, port=0):
+        self.lock = threading.Lock()
+        self.requests = []
+        self.httpd = _Server(("127.0.0.1", port), Handler)
+        self.httpd.fake = self
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def clear(self):
+        with self.lock:
+            self.requests.clear()
+
+    def seen(self):
+        with self.lock:
+            return list(self.requests)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
