@@ -238,7 +238,7 @@ int config__set(struct config *cfg, const struct config_key *k, const char *v, c
 		return 0;
 	}
 	case CK_LISTEN: {
-		cfg->nlisten = 0;
+		config__clear_listen(cfg);
 		return config__add_listen(cfg, v, NULL, NULL, false, why);
 	}
 	}
@@ -285,7 +285,7 @@ const struct config_key *config__find_key(const char *name)
 	return NULL;
 }
 
-static void listen_free(struct config *cfg)
+void config__clear_listen(struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nlisten; i++) {
 		free(cfg->listen[i].address);
@@ -300,7 +300,7 @@ void config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	listen_free(cfg);
+	config__clear_listen(cfg);
 	for (const struct config_key *k = config_keys; k->name; k++) {
 		if (k->type == CK_STR)
 			free(*(char **)((char *)cfg + k->offset));

@@ -146,7 +146,7 @@ static void apply_listener_map(struct walk *w, struct fy_node *m)
 
 static void apply_listen(struct walk *w, struct fy_node *keyn, struct fy_node *val)
 {
-	w->cfg->nlisten = 0;
+	config__clear_listen(w->cfg);
 	if (val && fy_node_is_scalar(val)) {
 		const struct config_key *k = config__find_key("listen");
 		apply_scalar(w, k, keyn, val);

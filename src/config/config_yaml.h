@@ -19,6 +19,7 @@ extern const struct config_key config_keys[];
 
 const struct config_key *config__find_key(const char *name);
 int config__set(struct config *cfg, const struct config_key *k, const char *v, const char **why);
+void config__clear_listen(struct config *cfg);
 int config__add_listen(struct config *cfg, const char *addr, const char *cert, const char *key,
 		       bool redirect, const char **why);
 /* Applies the YAML file at path; appends "file:line:col: msg" lines to
