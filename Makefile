@@ -89,7 +89,11 @@ fuzz-replay: $(FUZZ_REPLAY)
 	@set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
 	  $$t tests/fuzz/corpus/$$n; done
 
-integration: $(BIN)
+NPM_DIR := tests/integration/npm
+$(NPM_DIR)/node_modules/.package-lock.json: $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+integration: $(BIN) $(NPM_DIR)/node_modules/.package-lock.json
 	MLGATE_BIN=$(abspath $(BIN)) $(PYTEST) -q -p no:cacheprovider tests/integration
 
 # libFuzzer builds (clang); `make fuzz FUZZ_SECONDS=60` runs each target.
