@@ -251,6 +251,8 @@ int h1_parse_request(const char *buf, size_t len, const struct h1_limits *lim,
 		FAIL(400, "malformed request method");
 	msg->method = line;
 	msg->method_len = i;
+	if (span_is(msg->method, msg->method_len, "CONNECT"))
+		FAIL(501, "CONNECT is not supported");
 	size_t t = ++i;
 	while (i < n && line[i] > 0x20 && line[i] < 0x7f)
 		i++;
@@ -270,8 +272,6 @@ int h1_parse_request(const char *buf, size_t len, const struct h1_limits *lim,
 	if (v < 0)
 		FAIL(-v, v == -505 ? "unsupported HTTP version" : "malformed HTTP version");
 	msg->minor_version = v;
-	if (span_is(msg->method, msg->method_len, "CONNECT"))
-		FAIL(501, "CONNECT is not supported");
 	off += n + 2;
 	if (off > lim->max_head)
 		FAIL(431, "header section too large");
