@@ -51,7 +51,7 @@ static const struct reject_case rejects[] = {
 	{ "lowercase version", "GET / http/1.1\r\nHost: a\r\n\r\n", 400 },
 	{ "HTTP/2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505 },
 	{ "HTTP/1.2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505 },
-	{ "CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
+	{ "CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", 501 },
 	{ "expect other", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\n", 417 },
 	{ "control in target", "GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400 },
 	{ "DEL in value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x7f\r\n\r\n", 400 },
