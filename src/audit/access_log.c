@@ -132,11 +132,16 @@ size_t access_log_format_line(enum access_log_format fmt, const struct access_en
 		free(s);
 		return n;
 	}
-	char tl[40];
-	struct tm tm;
-	time_t t = (time_t)now_sec;
-	localtime_r(&t, &tm);
-	strftime(tl, sizeof tl, "%d/%b/%Y:%H:%M:%S %z", &tm);
+	/* $time_local changes once a second: format it once a second per thread. */
+	static __thread int64_t tl_sec = -1;
+	static __thread char tl[40];
+	if (tl_sec != now_sec) {
+		struct tm tm;
+		time_t t = (time_t)now_sec;
+		localtime_r(&t, &tm);
+		strftime(tl, sizeof tl, "%d/%b/%Y:%H:%M:%S %z", &tm);
+		tl_sec = now_sec;
+	}
 	char user[300], req[9000], ref[2100], ua[2100];
 	user[esc(user, sizeof user, e->user)] = '\0';
 	char rl[8800];
@@ -157,13 +162,30 @@ size_t access_log_format_line(enum access_log_format fmt, const struct access_en
 	return (size_t)n;
 }
 
-void access_log_write(struct access_log *al, const struct access_entry *e)
+void access_log_append(struct access_log *al, struct buf *pending, const struct access_entry *e)
 {
 	char line[16384];
 	size_t n = access_log_format_line((enum access_log_format)atomic_load(&al->format), e, (int64_t)time(NULL),
 					  line, sizeof line);
 	if (n == 0)
 		return;
-	ssize_t w = write(al->fd, line, n);
-	(void)w;
+	if (pending->len + n > pending->max / 2)
+		access_log_flush(al, pending);
+	if (buf_append(pending, line, n)) {
+		ssize_t w = write(al->fd, line, n);
+		(void)w;
+	}
+}
+
+void access_log_flush(struct access_log *al, struct buf *pending)
+{
+	/* Whole lines only, one write: O_APPEND keeps workers' batches apart. */
+	size_t off = 0;
+	while (off < pending->len) {
+		ssize_t w = write(al->fd, pending->data + off, pending->len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	buf_reset(pending);
 }

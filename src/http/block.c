@@ -54,3 +54,25 @@ void block_pool_drain(struct block_pool *p)
 	}
 	p->nfree = 0;
 }
+
+int block_try_write(uv_stream_t *s, uv_buf_t **bufs, unsigned *n)
+{
+	if (uv_stream_get_write_queue_size(s) != 0)
+		return 0;
+	int w = uv_try_write(s, *bufs, *n);
+	if (w == UV_EAGAIN)
+		return 0;
+	if (w < 0)
+		return w;
+	size_t left = (size_t)w;
+	while (*n > 0 && left >= (*bufs)->len) {
+		left -= (*bufs)->len;
+		(*bufs)++;
+		(*n)--;
+	}
+	if (*n == 0)
+		return 1;
+	(*bufs)->base += left;
+	(*bufs)->len -= left;
+	return 0;
+}

@@ -29,6 +29,13 @@ void block_unref(struct block *b);
 struct block *block_of(char *data);			/* data pointer -> block */
 void block_pool_drain(struct block_pool *p);
 
+/* When s has nothing queued, writes what the socket takes now with
+ * uv_try_write (no poller changes: libuv's uv_write re-arms the poller on
+ * every call). Returns 1 when everything went out, 0 with bufs and n advanced
+ * past what was written (queue the rest with uv_write), or a negative libuv
+ * error. */
+int block_try_write(uv_stream_t *s, uv_buf_t **bufs, unsigned *n);
+
 /* uv_buf_t over read-only bytes: libuv's type is not const-correct, and
  * writes never modify what they send. */
 static inline uv_buf_t block_buf(const char *p, size_t n)

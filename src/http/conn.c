@@ -60,6 +60,21 @@ static void on_client_written(uv_write_t *req, int status)
 
 static void raw_write(struct conn *c, uv_buf_t *bufs, unsigned n, struct block *blk)
 {
+	/* While proxying, a write that completes at once needs no callback: the
+	 * queue it would report on is unchanged. */
+	uv_buf_t copy[4];
+	if (c->state == CS_PROXY && n <= 4) {
+		memcpy(copy, bufs, n * sizeof *bufs);
+		bufs = copy;
+		int rc = block_try_write((uv_stream_t *)&c->tcp, &bufs, &n);
+		if (rc == 1)
+			return;
+		if (rc < 0) {
+			log_debug("write to client %s failed: %s", c->peer, uv_strerror(rc));
+			proxy_abort(c);
+			return;
+		}
+	}
 	struct wreq *wr = mem_alloc(sizeof *wr);
 	wr->c = c;
 	wr->blk = blk;
@@ -143,7 +158,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		/* A client that goes away mid-exchange ends it; one that half-closes
 		 * after a complete request still gets its response. */
 		if (c->state == CS_IDLE || c->state == CS_HEAD ||
-		    (c->state == CS_PROXY && !c->req_body_done) || nread != UV_EOF)
+		    ((c->state == CS_PROXY || c->state == CS_AUTH) && !c->req_body_done) || nread != UV_EOF)
 			proxy_abort(c);
 		return;
 	}
@@ -352,7 +367,7 @@ void conn_log_access(struct conn *c)
 			: -1,
 		.request_id = c->ri.request_id,
 	};
-	access_log_write(al, &e);
+	access_log_append(al, &c->w->alog_pending, &e);
 }
 
 void conn_request_done(struct conn *c)
@@ -373,6 +388,8 @@ void conn_request_done(struct conn *c)
 	req_info_clear(&c->ri);
 	buf_free(&c->uphead);
 	c->resp_head_done = c->resp_done = false;
+	c->req_discard = false;
+	c->head_sent = false;
 	c->up_paused = false;
 	c->retried = false;
 	c->requests++;
@@ -531,7 +548,6 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	const struct config *cfg = c->rt->cfg;
 	struct req_info *ri = &c->ri;
 	c->state = CS_AUTH;
-	conn_read_stop(c);
 	conn_set_timer(c, 0);
 	snprintf(ri->method, sizeof ri->method, "%.*s", (int)m->method_len, m->method);
 	ri->target = mem_strndup(m->target, m->target_len);
@@ -693,20 +709,31 @@ static void conn_on_plain(struct conn *c, struct block *blk, const char *data, s
 			return;
 		}
 		try_parse(c);
-		return;
+		break;
 	case CS_PROXY:
-		if (!c->req_body_done) {
+		if (!c->req_body_done && (c->head_sent || c->req_discard)) {
 			proxy_client_body(c, blk, data, len);
 			return;
 		}
-		/* bytes of a pipelined request */
+		/* body bytes before MLflow is ready, or the next request */
 		/* fall through */
 	default:
-		if (buf_append(&c->in, data, len))
-			c->keep_alive = false;
-		conn_read_stop(c);
-		return;
+		if (buf_append(&c->in, data, len)) {
+			/* Cannot happen while reads stop at a head's worth (room for one
+			 * more block remains); if it did, bytes would be lost: fail. */
+			log_error("input buffer overflow from %s request_id=%s", c->peer, c->ri.request_id);
+			proxy_abort(c);
+			return;
+		}
+		break;
 	}
+	/* Body bytes that come while credentials are checked or MLflow is being
+	 * connected, or the next pipelined request, wait in c->in; reading pauses
+	 * once it holds a head's worth (the loop does not toggle per request). */
+	if (c->state != CS_IDLE && c->state != CS_HEAD && c->state != CS_CLOSING &&
+	    c->in.len >= (size_t)c->rt->cfg->max_header_size &&
+	    !(c->state == CS_PROXY && !c->req_body_done && (c->head_sent || c->req_discard)))
+		conn_read_stop(c);
 }
 
 void conn_accept(struct listener *l)

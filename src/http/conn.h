@@ -72,6 +72,8 @@ struct conn {
 	uint64_t req_body_limit;	/* 0: unlimited */
 	struct h1_chunked req_chunked;
 	bool req_body_done;
+	bool req_discard;		/* MLflow answered early: read and drop the rest */
+	bool head_sent;			/* request head is on its way to MLflow: body may follow */
 	bool expect_continue;
 
 	/* response, upstream -> client */
@@ -125,6 +127,12 @@ void proxy_start(struct conn *c);
 void proxy_client_body(struct conn *c, struct block *blk, const char *data, size_t len);
 void proxy_client_drained(struct conn *c);
 void proxy_abort(struct conn *c);
+/* called by upstream.c for the connection's exchange */
+void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len);
+void proxy_upstream_eof(struct conn *c, int status);
+void proxy_upstream_timeout(struct conn *c);
+void proxy_upstream_written(struct conn *c, int status);
+void proxy_upstream_write_failed(struct conn *c, int status);
 
 /* upstream.c */
 typedef void (*upstream_ready_cb)(struct conn *c, int status);

@@ -15,10 +15,6 @@
 #define LOW_WATER (64 * 1024)
 
 const char *errpage_reason(int status);
-void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len);
-void proxy_upstream_eof(struct conn *c, int status);
-void proxy_upstream_timeout(struct conn *c);
-void proxy_upstream_written(struct conn *c, int status);
 
 static const char crlf[] = "\r\n";
 
@@ -55,6 +51,8 @@ static void response_complete(struct conn *c);
 
 static void write_up(struct conn *c, uv_buf_t *bufs, unsigned n, struct block *blk)
 {
+	if (c->req_discard)
+		return;
 	upstream_write(c->up, bufs, n, blk);
 	if (c->state == CS_PROXY && c->up && upstream_write_queue(c->up) > HIGH_WATER)
 		conn_read_stop(c);
@@ -74,9 +72,12 @@ static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 {
 	c->req_body_done = true;
 	conn_set_timer(c, 0);
-	conn_read_stop(c);
-	if (rest_len && buf_append(&c->in, rest, rest_len))
+	if (rest_len && buf_append(&c->in, rest, rest_len)) {
 		c->keep_alive = false;
+		conn_read_stop(c);
+	} else if (c->in.len >= (size_t)c->rt->cfg->max_header_size) {
+		conn_read_stop(c);
+	}
 	if (c->resp_done)
 		conn_request_done(c);
 }
@@ -123,6 +124,8 @@ void proxy_client_body(struct conn *c, struct block *blk, const char *data, size
 			}
 			/* uv_write keeps pointers, not copies: the chunk-size line goes in
 			 * a block of its own. */
+			if (c->req_discard)
+				continue;
 			struct block *fb = block_get(&c->w->blocks);
 			int fl = snprintf(fb->data, 24, "%zx\r\n", dlen);
 			uv_buf_t ub[3] = { uv_buf_init(fb->data, (unsigned)fl), block_buf(d, dlen),
@@ -140,12 +143,26 @@ void proxy_client_body(struct conn *c, struct block *blk, const char *data, size
 	}
 }
 
+/* MLflow stopped taking the request (it may have answered early and
+ * closed): stop sending, keep reading. The read side decides: an answer is
+ * relayed (and the rest of the client's body read away), an EOF without one
+ * is a 502. */
+void proxy_upstream_write_failed(struct conn *c, int status)
+{
+	if (c->state != CS_PROXY || c->up == NULL)
+		return;
+	log_debug("upstream %s stopped reading the request (%s) request_id=%s", c->rt->upstream_name,
+		  uv_strerror(status), c->ri.request_id);
+	c->up->reusable = false;
+	if (!c->req_body_done)
+		c->req_discard = true;
+	upstream_read_start(c->up);
+}
+
 void proxy_upstream_written(struct conn *c, int status)
 {
 	if (status < 0) {
-		if (c->up)
-			c->up->reusable = false;
-		/* MLflow may have answered and closed early; let the read side decide. */
+		proxy_upstream_write_failed(c, status);
 		return;
 	}
 	if (c->state == CS_PROXY && !c->req_body_done && c->up && upstream_write_queue(c->up) < LOW_WATER)
@@ -173,9 +190,13 @@ static bool drop_response_header(const struct h1_header *h, const struct h1_mess
 	return false;
 }
 
-static void send_response_head(struct conn *c, const struct h1_message *m, const char *reason, size_t rlen,
-			       bool extra_bytes)
+/* Writes the regenerated response head. Body bytes that came with it and fit
+ * in the same block go out in the same write (one syscall for a typical API
+ * answer); returns how many of them were taken. */
+static size_t send_response_head(struct conn *c, const struct h1_message *m, const char *reason, size_t rlen,
+				 const char *body, size_t body_len)
 {
+	bool extra_bytes = body_len > 0;
 	c->resp_head_done = true;
 	c->ri.status = m->status;
 	c->resp_framing = m->framing;
@@ -224,10 +245,31 @@ static void send_response_head(struct conn *c, const struct h1_message *m, const
 	else if (c->ri.minor_version == 0)
 		buf_appends(&h, "Connection: keep-alive\r\n");
 	buf_appends(&h, "\r\n");
-	conn_write_str(c, h.data, h.len);
+	size_t take = 0;
+	if (m->framing == H1_BODY_LENGTH && body_len > 0) {
+		take = body_len < c->resp_remaining ? body_len : (size_t)c->resp_remaining;
+		if (h.len + take > BLOCK_SIZE)
+			take = 0;
+	}
+	if (take > 0) {
+		struct block *b = block_get(&c->w->blocks);
+		memcpy(b->data, h.data, h.len);
+		memcpy(b->data + h.len, body, take);
+		uv_buf_t ub = uv_buf_init(b->data, (unsigned)(h.len + take));
+		conn_write(c, &ub, 1, b);
+		block_unref(b);
+		c->resp_remaining -= take;
+		c->ri.body_bytes_sent += take;
+	} else {
+		conn_write_str(c, h.data, h.len);
+	}
 	buf_free(&h);
-	if (m->framing == H1_BODY_NONE)
+	if (m->framing == H1_BODY_NONE || (m->framing == H1_BODY_LENGTH && c->resp_remaining == 0)) {
+		if (body_len > take && c->up)
+			c->up->reusable = false;	/* bytes past the response */
 		response_complete(c);
+	}
+	return take;
 }
 
 static void write_client_data(struct conn *c, struct block *blk, const char *d, size_t n)
@@ -252,7 +294,7 @@ static void write_client_data(struct conn *c, struct block *blk, const char *d, 
 		upstream_read_stop(c->up);
 	}
 	if (c->state == CS_PROXY)
-		conn_set_timer(c, c->rt->cfg->send_timeout);
+		conn_set_timer(c, conn_write_queue(c) ? c->rt->cfg->send_timeout : 0);
 }
 
 static void response_body(struct conn *c, struct block *blk, const char *data, size_t len)
@@ -316,11 +358,20 @@ static void response_complete(struct conn *c)
 	if (c->state != CS_PROXY)
 		return;
 	if (!c->req_body_done) {
-		/* MLflow answered before the body was in: the rest cannot be framed. */
-		c->keep_alive = false;
-		if (c->up)
+		/* MLflow answered before the body was in (an early error, or an
+		 * upstream that does not read bodies). Closing now would reset the
+		 * client mid-upload and could destroy the answer; instead drop the
+		 * MLflow connection and read the rest of the body away (bounded by
+		 * timeouts.body per stall), then carry on. */
+		if (c->up) {
 			c->up->reusable = false;
-		c->req_body_done = true;
+			upstream_close(c->up);
+			c->up = NULL;
+		}
+		c->req_discard = true;
+		conn_set_timer(c, c->rt->cfg->body_timeout);
+		conn_read_start(c);
+		return;
 	}
 	if (c->resp_close_out)
 		c->keep_alive = false;
@@ -375,23 +426,18 @@ void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, si
 		/* Body bytes that came with the head are copied out first: finishing
 		 * this response may start the next pipelined request on u. */
 		size_t rest = u->in.len - (size_t)rc;
-		struct block *blocks[2] = { NULL, NULL };
-		size_t lens[2] = { 0, 0 };
-		for (int i = 0, off = rc; i < 2 && rest > 0; i++) {
-			size_t n = rest < BLOCK_SIZE ? rest : BLOCK_SIZE;
-			blocks[i] = block_get(&c->w->blocks);
-			memcpy(blocks[i]->data, u->in.data + off, n);
-			lens[i] = n;
-			off += (int)n;
-			rest -= n;
+		struct block *b = NULL;
+		if (rest > 0) {
+			b = block_get(&c->w->blocks);
+			memcpy(b->data, u->in.data + rc, rest);	/* rest < u->in.max == BLOCK_SIZE */
 		}
 		buf_reset(&u->in);	/* reason stays readable: reset keeps the bytes */
-		send_response_head(c, m, reason, rlen, lens[0] > 0);
+		size_t took = send_response_head(c, m, reason, rlen, b ? b->data : NULL, rest);
 		free(m);
-		for (int i = 0; i < 2 && blocks[i]; i++) {
-			if (c->state == CS_PROXY && c->up == u && !c->resp_done)
-				response_body(c, blocks[i], blocks[i]->data, lens[i]);
-			block_unref(blocks[i]);
+		if (b) {
+			if (c->state == CS_PROXY && c->up == u && !c->resp_done && rest > took)
+				response_body(c, b, b->data + took, rest - took);
+			block_unref(b);
 		}
 		return;
 	}
@@ -413,6 +459,7 @@ void proxy_upstream_eof(struct conn *c, int status)
 		upstream_close(c->up);
 		c->up = NULL;
 		c->retried = true;
+		c->head_sent = false;
 		upstream_acquire(c->w, c, on_retry_ready);
 		return;
 	}
@@ -439,18 +486,40 @@ static void send_request(struct conn *c)
 			buf_printf(&c->uphead, "%s: %s\r\n", c->rt->cfg->user_header, c->ri.user);
 		buf_appends(&c->uphead, "\r\n");
 	}
+	/* A length-framed body that came with the head (a typical JSON API call)
+	 * goes out in the same write as the head. */
+	size_t take = 0;
+	if (c->req_framing == H1_BODY_LENGTH && !c->req_body_done && c->in.len > 0) {
+		take = c->in.len < c->req_remaining ? c->in.len : (size_t)c->req_remaining;
+		if (c->uphead.len + take > BLOCK_SIZE)
+			take = 0;
+	}
 	struct block *b = block_get(&c->w->blocks);
-	size_t off = 0;
-	while (off < c->uphead.len) {
-		size_t n = c->uphead.len - off < BLOCK_SIZE ? c->uphead.len - off : BLOCK_SIZE;
-		memcpy(b->data, c->uphead.data + off, n);
-		uv_buf_t ub = uv_buf_init(b->data, (unsigned)n);
+	if (c->uphead.len + take <= BLOCK_SIZE) {
+		memcpy(b->data, c->uphead.data, c->uphead.len);
+		memcpy(b->data + c->uphead.len, c->in.data, take);
+		uv_buf_t ub = uv_buf_init(b->data, (unsigned)(c->uphead.len + take));
 		upstream_write(u, &ub, 1, b);
-		block_unref(b);
-		off += n;
-		b = block_get(&c->w->blocks);
+	} else {
+		for (size_t off = 0; off < c->uphead.len;) {
+			size_t n = c->uphead.len - off < BLOCK_SIZE ? c->uphead.len - off : BLOCK_SIZE;
+			memcpy(b->data, c->uphead.data + off, n);
+			uv_buf_t ub = uv_buf_init(b->data, (unsigned)n);
+			upstream_write(u, &ub, 1, b);
+			block_unref(b);
+			b = block_get(&c->w->blocks);
+			off += n;
+		}
 	}
 	block_unref(b);
+	c->head_sent = true;
+	if (take > 0) {
+		buf_consume(&c->in, take);
+		c->req_remaining -= take;
+		c->req_body_bytes += take;
+		if (c->req_remaining == 0)
+			req_body_finished(c, NULL, 0);
+	}
 	if (c->state != CS_PROXY || c->up == NULL)
 		return;
 	upstream_read_start(u);

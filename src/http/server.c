@@ -134,8 +134,18 @@ static void worker_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void on_alog_flush(uv_prepare_t *p)
+{
+	struct worker *w = p->data;
+	if (w->alog_pending.len && w->srv->alog)
+		access_log_flush(w->srv->alog, &w->alog_pending);
+}
+
 static void worker_finish(struct worker *w)
 {
+	on_alog_flush(&w->alog_flush);
+	if (!uv_is_closing((uv_handle_t *)&w->alog_flush))
+		uv_close((uv_handle_t *)&w->alog_flush, worker_handle_closed);
 	upstream_pool_close_all(w);
 	if (!uv_is_closing((uv_handle_t *)&w->async))
 		uv_close((uv_handle_t *)&w->async, worker_handle_closed);
@@ -207,6 +217,10 @@ static int worker_init(struct server *srv, struct worker *w, int id)
 	w->async.data = w;
 	uv_timer_init(&w->loop, &w->drain_timer);
 	w->drain_timer.data = w;
+	buf_init(&w->alog_pending, 64 * 1024);
+	uv_prepare_init(&w->loop, &w->alog_flush);
+	w->alog_flush.data = w;
+	uv_prepare_start(&w->alog_flush, on_alog_flush);
 	w->rt = runtime_ref(srv->rt);
 	unsigned char rnd[8];
 	RAND_bytes(rnd, sizeof rnd);
@@ -383,6 +397,7 @@ int server_run(const struct config_overrides *ov)
 		runtime_unref(w->rt);
 		uv_loop_close(&w->loop);
 		block_pool_drain(&w->blocks);
+		buf_free(&w->alog_pending);
 		pthread_mutex_destroy(&w->mbox_lock);
 	}
 	for (int i = 0; i < 4; i++)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <uv.h>
 #include "config/config.h"
+#include "core/buf.h"
 #include "http/block.h"
 #include "http/runtime.h"
 
@@ -44,8 +45,8 @@ struct worker {
 	uint64_t reqid_seq;
 	bool draining;
 	uv_timer_t drain_timer;
-	char date_local[40];		/* cached $time_local and its second */
-	int64_t date_sec;
+	struct buf alog_pending;	/* access log lines not yet written */
+	uv_prepare_t alog_flush;	/* writes them before the loop waits */
 };
 
 struct server {

@@ -7,10 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len);
-void proxy_upstream_eof(struct conn *c, int status);
-void proxy_upstream_timeout(struct conn *c);
-void proxy_upstream_written(struct conn *c, int status);
 
 struct uwreq {
 	uv_write_t req;
@@ -142,6 +138,20 @@ static void on_up_written(uv_write_t *req, int status)
 
 void upstream_write(struct upstream *u, uv_buf_t *bufs, unsigned n, struct block *blk)
 {
+	uv_buf_t copy[4];
+	if (n <= 4) {
+		memcpy(copy, bufs, n * sizeof *bufs);
+		bufs = copy;
+		int rc = block_try_write((uv_stream_t *)&u->tcp, &bufs, &n);
+		if (rc == 1)
+			return;
+		if (rc < 0) {
+			u->reusable = false;
+			if (u->c)
+				proxy_upstream_write_failed(u->c, rc);
+			return;
+		}
+	}
 	struct uwreq *wr = mem_alloc(sizeof *wr);
 	wr->u = u;
 	wr->blk = blk;
@@ -154,7 +164,7 @@ void upstream_write(struct upstream *u, uv_buf_t *bufs, unsigned n, struct block
 		free(wr);
 		u->reusable = false;
 		if (u->c)
-			proxy_upstream_eof(u->c, rc);
+			proxy_upstream_write_failed(u->c, rc);
 	}
 }
 

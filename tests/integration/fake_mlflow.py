@@ -102,6 +102,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _handle(self):
         srv = self.server.fake
+        if self.path.startswith("/early"):
+            # Answers without reading the body, then closes (as a server that
+            # rejects an upload up front does).
+            with srv.lock:
+                srv.requests.append(Recorded(self.command, self.path, list(self.headers.items()), -1, "", b""))
+            self.close_connection = True
+            self._send_json({"error_code": "PERMISSION_DENIED", "message": "early"}, status=403,
+                            extra={"Connection": "close"})
+            return
         try:
             n, digest, keep = self._read_body()
         except ConnectionError:

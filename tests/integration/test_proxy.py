@@ -370,3 +370,25 @@ def test_sigterm_drains_in_flight(gw, fake):
     assert gw.proc.wait(10) == 0
     with pytest.raises(requests.ConnectionError):
         requests.get(gw.url + "/health", timeout=1)
+
+
+def test_early_upstream_answer_during_upload(gw, fake):
+    """MLflow answering before it read the body: the client gets the answer,
+    the rest of its body is read away, and the connection stays usable."""
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=30)
+    size = 20 * 1024 * 1024
+    conn.putrequest("PUT", "/early/upload")
+    conn.putheader("Authorization", HDR.split(": ", 1)[1])
+    conn.putheader("Content-Length", str(size))
+    conn.endheaders()
+    piece = b"z" * (1 << 20)
+    for _ in range(size // len(piece)):
+        conn.send(piece)
+    resp = conn.getresponse()
+    assert resp.status == 403
+    assert json.loads(resp.read())["message"] == "early"
+    conn.request("GET", "/api/2.0/mlflow/after", headers={"Authorization": HDR.split(": ", 1)[1]})
+    resp = conn.getresponse()
+    assert resp.status == 200
+    assert json.loads(resp.read())["path"] == "/api/2.0/mlflow/after"
+    conn.close()
