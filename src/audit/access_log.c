@@ -90,15 +90,47 @@ static size_t esc(char *out, size_t cap, const char *s)
 	return n;
 }
 
+struct outbuf {
+	char *p;
+	size_t cap;	/* one byte kept for the newline */
+	size_t len;
+};
+
+static void put(struct outbuf *o, const char *s, size_t n)
+{
+	if (n > o->cap - o->len)
+		n = o->cap - o->len;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void put_esc(struct outbuf *o, const char *s)
+{
+	o->len += esc(o->p + o->len, o->cap - o->len + 1, s);
+}
+
+static void put_u64(struct outbuf *o, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, tmp + i, sizeof tmp - i);
+}
+
+/* milliseconds as seconds with three decimals, like nginx's $request_time */
+static void put_ms(struct outbuf *o, int64_t ms)
+{
+	put_u64(o, (uint64_t)(ms / 1000));
+	char frac[4] = { '.', (char)('0' + ms % 1000 / 100), (char)('0' + ms % 100 / 10), (char)('0' + ms % 10) };
+	put(o, frac, 4);
+}
+
 size_t access_log_format_line(enum access_log_format fmt, const struct access_entry *e, int64_t now_sec,
 			      char *out, size_t cap)
 {
-	char ups[32];
-	if (e->upstream_time_ms >= 0)
-		snprintf(ups, sizeof ups, "%lld.%03lld", (long long)(e->upstream_time_ms / 1000),
-			 (long long)(e->upstream_time_ms % 1000));
-	else
-		snprintf(ups, sizeof ups, "-");
 	if (fmt == ACCESS_LOG_JSON) {
 		char ts[40];
 		struct tm tm;
@@ -142,24 +174,36 @@ size_t access_log_format_line(enum access_log_format fmt, const struct access_en
 		strftime(tl, sizeof tl, "%d/%b/%Y:%H:%M:%S %z", &tm);
 		tl_sec = now_sec;
 	}
-	char user[300], req[9000], ref[2100], ua[2100];
-	user[esc(user, sizeof user, e->user)] = '\0';
-	char rl[8800];
-	snprintf(rl, sizeof rl, "%s %s HTTP/1.%d", e->method, e->target ? e->target : "-", e->minor_version);
-	req[esc(req, sizeof req, rl)] = '\0';
-	ref[esc(ref, sizeof ref, e->referer)] = '\0';
-	ua[esc(ua, sizeof ua, e->user_agent)] = '\0';
-	int n = snprintf(out, cap, "%s - %s [%s] \"%s\" %d %llu \"%s\" \"%s\" %llu.%03llu %s %s\n",
-			 e->remote_addr, user, tl, req, e->status, (unsigned long long)e->body_bytes_sent, ref, ua,
-			 (unsigned long long)(e->request_time_ms / 1000), (unsigned long long)(e->request_time_ms % 1000),
-			 ups, e->request_id);
-	if (n < 0)
-		return 0;
-	if ((size_t)n >= cap) {
-		out[cap - 2] = '\n';
-		return cap - 1;
-	}
-	return (size_t)n;
+	/* Built by hand rather than with snprintf: this runs for every request. */
+	struct outbuf o = { out, cap - 1, 0 };
+	put(&o, e->remote_addr, strlen(e->remote_addr));
+	put(&o, " - ", 3);
+	put_esc(&o, e->user);
+	put(&o, " [", 2);
+	put(&o, tl, strlen(tl));
+	put(&o, "] \"", 3);
+	put_esc(&o, e->method);
+	put(&o, " ", 1);
+	put_esc(&o, e->target ? e->target : "-");
+	put(&o, e->minor_version ? " HTTP/1.1\" " : " HTTP/1.0\" ", 11);
+	put_u64(&o, (uint64_t)e->status);
+	put(&o, " ", 1);
+	put_u64(&o, e->body_bytes_sent);
+	put(&o, " \"", 2);
+	put_esc(&o, e->referer);
+	put(&o, "\" \"", 3);
+	put_esc(&o, e->user_agent);
+	put(&o, "\" ", 2);
+	put_ms(&o, (int64_t)e->request_time_ms);
+	put(&o, " ", 1);
+	if (e->upstream_time_ms >= 0)
+		put_ms(&o, e->upstream_time_ms);
+	else
+		put(&o, "-", 1);
+	put(&o, " ", 1);
+	put(&o, e->request_id, strlen(e->request_id));
+	out[o.len++] = '\n';
+	return o.len;
 }
 
 void access_log_append(struct access_log *al, struct buf *pending, const struct access_entry *e)

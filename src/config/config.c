@@ -29,7 +29,7 @@ const struct config_key config_keys[] = {
 	  "Waiting for MLflow's response head, and between response bytes (504 past it)." },
 	{ "upstream.keepalive_timeout", CK_DURATION, OFF(upstream_keepalive_timeout), "4s",
 	  "How long an idle pooled MLflow connection is kept (keep it below MLflow's own, 5s for uvicorn)." },
-	{ "upstream.max_idle", CK_INT, OFF(upstream_max_idle), "64", "Idle pooled MLflow connections per worker." },
+	{ "upstream.max_idle", CK_INT, OFF(upstream_max_idle), "128", "Idle pooled MLflow connections per worker." },
 	{ "auth.htpasswd", CK_STR, OFF(htpasswd), "./var/htpasswd",
 	  "htpasswd file (apr1, bcrypt, {SHA}, sha256/sha512-crypt, yescrypt). The default file is created on first start." },
 	{ "auth.realm", CK_STR, OFF(realm), "mlflow", "Basic realm in WWW-Authenticate." },

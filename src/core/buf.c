@@ -74,6 +74,35 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int buf_header(struct buf *b, const char *name, const char *value, size_t vlen)
+{
+	size_t nl = strlen(name);
+	int rc = buf__reserve(b, nl + 2 + vlen + 2);
+	if (rc)
+		return rc;
+	char *p = b->data + b->len;
+	memcpy(p, name, nl);
+	p[nl] = ':';
+	p[nl + 1] = ' ';
+	memcpy(p + nl + 2, value, vlen);
+	p[nl + 2 + vlen] = '\r';
+	p[nl + 3 + vlen] = '\n';
+	b->len += nl + 4 + vlen;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int buf_u64(struct buf *b, unsigned long long v)
+{
+	char tmp[24];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return buf_append(b, tmp + i, sizeof tmp - i);
+}
+
 void buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {

@@ -17,6 +17,10 @@ void buf_free(struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_appends(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends "name: value\r\n" (value of vlen bytes) without printf. */
+int buf_header(struct buf *b, const char *name, const char *value, size_t vlen);
+/* Appends v in decimal. */
+int buf_u64(struct buf *b, unsigned long long v);
 /* Drops the first n bytes. */
 void buf_consume(struct buf *b, size_t n);
 static inline void buf_reset(struct buf *b) { b->len = 0; }

@@ -421,6 +421,17 @@ static char *dup_header(const struct h1_message *m, const char *name, size_t max
 	return mem_strndup(h->value, h->value_len < max ? h->value_len : max);
 }
 
+/* 16 hex digits of per-worker random prefix, 16 of a counter. */
+static void conn_new_request_id(struct conn *c)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t seq = ++c->w->reqid_seq;
+	memcpy(c->ri.request_id, c->w->reqid_prefix, 16);
+	for (int i = 0; i < 16; i++)
+		c->ri.request_id[16 + i] = hex[(seq >> (60 - 4 * i)) & 15];
+	c->ri.request_id[32] = '\0';
+}
+
 static void make_request_id(struct conn *c, const struct h1_message *m)
 {
 	const struct h1_header *h = h1_find(m, "x-request-id");
@@ -437,21 +448,46 @@ static void make_request_id(struct conn *c, const struct h1_message *m)
 			return;
 		}
 	}
-	snprintf(c->ri.request_id, sizeof c->ri.request_id, "%s%016llx", c->w->reqid_prefix,
-		 (unsigned long long)++c->w->reqid_seq);
+	conn_new_request_id(c);
 }
 
 /* Is this header one we never pass upstream as the client sent it? */
-static bool drop_request_header(const struct conn *c, const struct h1_header *h, const struct h1_message *m)
+struct hdr_name {
+	const char *name;
+	size_t len;
+};
+#define HN(s) { s, sizeof(s) - 1 }
+
+/* Request headers never passed upstream as the client sent them. */
+static const struct hdr_name drop_request[] = {
+	HN("connection"), HN("keep-alive"), HN("proxy-connection"), HN("te"), HN("transfer-encoding"),
+	HN("upgrade"), HN("trailer"), HN("proxy-authorization"), HN("proxy-authenticate"), HN("content-length"),
+	HN("host"), HN("expect"), HN("x-forwarded-for"), HN("x-forwarded-proto"), HN("x-forwarded-host"),
+	HN("x-real-ip"), HN("x-request-id"), HN("forwarded"),
+};
+
+/* true when the comma-separated token list v names (len bytes of) name */
+static bool token_list_has(const char *v, size_t vlen, const char *name, size_t len)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
-		"trailer", "proxy-authorization", "proxy-authenticate", "content-length", "host", "expect",
-		"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "x-request-id",
-		"forwarded", NULL,
-	};
-	for (int i = 0; hop[i]; i++)
-		if (h1_name_is(h, hop[i]))
+	const char *p = v, *end = v + vlen;
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
+			p++;
+		const char *s = p;
+		while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		if ((size_t)(p - s) == len && strncasecmp(s, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Is this header one we never pass upstream as the client sent it?
+ * conn_hdr: the client's Connection header, if any. */
+static bool drop_request_header(const struct conn *c, const struct h1_header *h, const struct h1_header *conn_hdr)
+{
+	for (size_t i = 0; i < sizeof drop_request / sizeof drop_request[0]; i++)
+		if (h->name_len == drop_request[i].len && strncasecmp(h->name, drop_request[i].name, h->name_len) == 0)
 			return true;
 	/* Underscores: WSGI servers fold X_Forwarded_User into the same variable as
 	 * X-Forwarded-User, so such names could smuggle an identity header. */
@@ -459,25 +495,10 @@ static bool drop_request_header(const struct conn *c, const struct h1_header *h,
 		return true;
 	if (h1_name_is(h, c->rt->cfg->user_header))
 		return true;
-	if (!c->rt->cfg->forward_authorization && h1_name_is(h, "authorization"))
+	if (!c->rt->cfg->forward_authorization && H1_NAME_IS(h, "authorization"))
 		return true;
 	/* Anything the client listed in Connection is hop-by-hop too. */
-	for (size_t i = 0; i < m->nheaders; i++) {
-		const struct h1_header *ch = &m->headers[i];
-		if (!h1_name_is(ch, "connection"))
-			continue;
-		const char *p = ch->value, *end = ch->value + ch->value_len;
-		while (p < end) {
-			while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
-				p++;
-			const char *s = p;
-			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
-				p++;
-			if ((size_t)(p - s) == h->name_len && strncasecmp(s, h->name, h->name_len) == 0)
-				return true;
-		}
-	}
-	return false;
+	return conn_hdr && token_list_has(conn_hdr->value, conn_hdr->value_len, h->name, h->name_len);
 }
 
 /* Builds the head toward MLflow, without the identity header and final CRLF
@@ -493,28 +514,32 @@ static int build_upstream_head(struct conn *c, const struct h1_message *m, const
 	rc |= buf_append(b, target, tlen);
 	rc |= buf_appends(b, " HTTP/1.1\r\n");
 	if (c->rt->upstream_hosthdr[0])
-		rc |= buf_printf(b, "Host: %s\r\n", c->rt->upstream_hosthdr);
+		rc |= buf_header(b, "Host", c->rt->upstream_hosthdr, strlen(c->rt->upstream_hosthdr));
 	else if (m->host && m->host_len)
-		rc |= buf_printf(b, "Host: %.*s\r\n", (int)m->host_len, m->host);
+		rc |= buf_header(b, "Host", m->host, m->host_len);
 	else
-		rc |= buf_printf(b, "Host: %s\r\n", c->rt->upstream_name);
+		rc |= buf_header(b, "Host", c->rt->upstream_name, strlen(c->rt->upstream_name));
+	const struct h1_header *conn_hdr = h1_find(m, "connection");
 	for (size_t i = 0; i < m->nheaders; i++) {
 		const struct h1_header *h = &m->headers[i];
-		if (drop_request_header(c, h, m))
+		if (drop_request_header(c, h, conn_hdr))
 			continue;
 		rc |= buf_append(b, h->name, h->name_len);
 		rc |= buf_append(b, ": ", 2);
 		rc |= buf_append(b, h->value, h->value_len);
 		rc |= buf_append(b, "\r\n", 2);
 	}
-	rc |= buf_printf(b, "X-Forwarded-For: %s\r\n", c->peer);
-	rc |= buf_printf(b, "X-Forwarded-Proto: %s\r\n", c->tls_listener ? "https" : "http");
+	rc |= buf_header(b, "X-Forwarded-For", c->peer, strlen(c->peer));
+	rc |= c->tls_listener ? buf_appends(b, "X-Forwarded-Proto: https\r\n")
+			      : buf_appends(b, "X-Forwarded-Proto: http\r\n");
 	if (m->host && m->host_len)
-		rc |= buf_printf(b, "X-Forwarded-Host: %.*s\r\n", (int)m->host_len, m->host);
-	rc |= buf_printf(b, "X-Request-Id: %s\r\n", c->ri.request_id);
-	if (m->framing == H1_BODY_LENGTH)
-		rc |= buf_printf(b, "Content-Length: %llu\r\n", (unsigned long long)m->content_length);
-	else if (m->framing == H1_BODY_CHUNKED)
+		rc |= buf_header(b, "X-Forwarded-Host", m->host, m->host_len);
+	rc |= buf_header(b, "X-Request-Id", c->ri.request_id, strlen(c->ri.request_id));
+	if (m->framing == H1_BODY_LENGTH) {
+		rc |= buf_appends(b, "Content-Length: ");
+		rc |= buf_u64(b, (unsigned long long)m->content_length);
+		rc |= buf_appends(b, "\r\n");
+	} else if (m->framing == H1_BODY_CHUNKED)
 		rc |= buf_appends(b, "Transfer-Encoding: chunked\r\n");
 	else if (m->content_length == 0 && h1_find(m, "content-length"))
 		rc |= buf_appends(b, "Content-Length: 0\r\n");
@@ -660,11 +685,10 @@ void conn_after_auth(struct conn *c, bool ok)
 
 static void try_parse(struct conn *c)
 {
-	struct h1_message *m = mem_alloc(sizeof *m);	/* ~3 KiB: keep it off small stacks */
+	struct h1_message *m = &c->w->req_msg;	/* ~3 KiB of worker scratch, not stack */
 	const char *err = NULL;
 	int rc = h1_parse_request(c->in.data, c->in.len, &c->rt->limits, m, &err);
 	if (rc == 0) {
-		free(m);
 		if (c->state == CS_IDLE && c->in.len > 0) {
 			c->state = CS_HEAD;
 			c->ri.start_ms = server_now_ms();
@@ -676,7 +700,6 @@ static void try_parse(struct conn *c)
 	if (c->state == CS_IDLE)
 		c->ri.start_ms = server_now_ms();
 	if (rc < 0) {
-		free(m);
 		int status = -rc;
 		log_info("rejected request from %s: %d %s", c->peer, status, err);
 		conn_read_stop(c);
@@ -684,14 +707,12 @@ static void try_parse(struct conn *c)
 		snprintf(c->ri.method, sizeof c->ri.method, "-");
 		c->ri.target = mem_strdup("-");
 		c->ri.wants_json = true;
-		snprintf(c->ri.request_id, sizeof c->ri.request_id, "%s%016llx", c->w->reqid_prefix,
-			 (unsigned long long)++c->w->reqid_seq);
+		conn_new_request_id(c);
 		const char *code = status == 414 || status == 431 || status == 413 ? "REQUEST_LIMIT_EXCEEDED" : "BAD_REQUEST";
 		errpage_send(c, status, code, err, NULL);
 		return;
 	}
 	handle_request(c, m);
-	free(m);
 }
 
 static void conn_on_plain(struct conn *c, struct block *blk, const char *data, size_t len)

@@ -168,22 +168,22 @@ static int apply_framing(struct h1_message *msg, bool is_request, const char **e
 	bool close = false, keepalive = false;
 	for (size_t i = 0; i < msg->nheaders; i++) {
 		const struct h1_header *h = &msg->headers[i];
-		if (h1_name_is(h, "content-length")) {
+		if (H1_NAME_IS(h, "content-length")) {
 			if (cl != NULL)
 				FAIL(400, "several Content-Length fields");
 			cl = h;
-		} else if (h1_name_is(h, "transfer-encoding")) {
+		} else if (H1_NAME_IS(h, "transfer-encoding")) {
 			if (te != NULL)
 				FAIL(400, "several Transfer-Encoding fields");
 			te = h;
-		} else if (h1_name_is(h, "connection")) {
+		} else if (H1_NAME_IS(h, "connection")) {
 			connection_tokens(h, msg, &close, &keepalive);
-		} else if (is_request && h1_name_is(h, "host")) {
+		} else if (is_request && H1_NAME_IS(h, "host")) {
 			if (msg->host != NULL)
 				FAIL(400, "several Host fields");
 			msg->host = h->value;
 			msg->host_len = h->value_len;
-		} else if (is_request && h1_name_is(h, "expect")) {
+		} else if (is_request && H1_NAME_IS(h, "expect")) {
 			if (!span_is(h->value, h->value_len, "100-continue"))
 				FAIL(417, "unsupported expectation");
 			msg->expect_continue = true;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 
 #define H1_MAX_HEADERS 100
 
@@ -64,8 +65,10 @@ int h1_parse_request(const char *buf, size_t len, const struct h1_limits *lim,
 int h1_parse_response(const char *buf, size_t len, const struct h1_limits *lim,
 		      bool head_request, struct h1_message *msg, const char **err);
 
-/* Case-insensitive header-name comparison helper. */
+/* Case-insensitive header-name comparison. H1_NAME_IS takes a string
+ * literal and compares lengths first (the common mismatch costs nothing). */
 bool h1_name_is(const struct h1_header *h, const char *name);
+#define H1_NAME_IS(h, lit) ((h)->name_len == sizeof(lit) - 1 && strncasecmp((h)->name, (lit), sizeof(lit) - 1) == 0)
 /* Returns the first header named `name`, or NULL. */
 const struct h1_header *h1_find(const struct h1_message *msg, const char *name);
 /* true when c is an RFC 9110 tchar. */

@@ -177,17 +177,16 @@ void proxy_client_drained(struct conn *c)
 	}
 }
 
-/* Headers never copied from MLflow's response as they are. */
+/* Headers never copied from MLflow's response as they are (Content-Length
+ * is kept on bodiless answers such as HEAD and 304, where it describes the
+ * resource, not this message). */
 static bool drop_response_header(const struct h1_header *h, const struct h1_message *m)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade",
-		"trailer", "content-length", "x-request-id", NULL,
-	};
-	for (int i = 0; hop[i]; i++)
-		if (h1_name_is(h, hop[i]))
-			return !(h1_name_is(h, "content-length") && m->framing == H1_BODY_NONE && m->status != 204);
-	return false;
+	if (H1_NAME_IS(h, "content-length"))
+		return m->framing != H1_BODY_NONE || m->status == 204;
+	return H1_NAME_IS(h, "connection") || H1_NAME_IS(h, "keep-alive") || H1_NAME_IS(h, "proxy-connection") ||
+	       H1_NAME_IS(h, "te") || H1_NAME_IS(h, "transfer-encoding") || H1_NAME_IS(h, "upgrade") ||
+	       H1_NAME_IS(h, "trailer") || H1_NAME_IS(h, "x-request-id");
 }
 
 /* Writes the regenerated response head. Body bytes that came with it and fit
@@ -214,13 +213,19 @@ static size_t send_response_head(struct conn *c, const struct h1_message *m, con
 	}
 	if (c->resp_close_out || !c->req_body_done)
 		c->keep_alive = c->keep_alive && !c->resp_close_out;
-	struct buf h;
-	buf_init(&h, 80 * 1024);
+	struct buf h = c->w->head_scratch;	/* reused: no allocation per response */
+	buf_reset(&h);
 	bool clean_reason = rlen > 0 && rlen < 64;
 	for (size_t i = 0; i < rlen && clean_reason; i++)
 		clean_reason = reason[i] >= 0x20 && reason[i] < 0x7f;
-	buf_printf(&h, "HTTP/1.1 %d %.*s\r\n", m->status, clean_reason ? (int)rlen : (int)strlen(errpage_reason(m->status)),
-		   clean_reason ? reason : errpage_reason(m->status));
+	buf_appends(&h, "HTTP/1.1 ");
+	buf_u64(&h, (unsigned long long)m->status);
+	buf_append(&h, " ", 1);
+	if (clean_reason)
+		buf_append(&h, reason, rlen);
+	else
+		buf_appends(&h, errpage_reason(m->status));
+	buf_append(&h, "\r\n", 2);
 	for (size_t i = 0; i < m->nheaders; i++) {
 		const struct h1_header *hd = &m->headers[i];
 		if (drop_response_header(hd, m))
@@ -230,14 +235,16 @@ static size_t send_response_head(struct conn *c, const struct h1_message *m, con
 		buf_append(&h, hd->value, hd->value_len);
 		buf_append(&h, "\r\n", 2);
 	}
-	if (m->framing == H1_BODY_LENGTH)
-		buf_printf(&h, "Content-Length: %llu\r\n", (unsigned long long)m->content_length);
-	else if (c->resp_chunk_out)
+	if (m->framing == H1_BODY_LENGTH) {
+		buf_appends(&h, "Content-Length: ");
+		buf_u64(&h, (unsigned long long)m->content_length);
+		buf_append(&h, "\r\n", 2);
+	} else if (c->resp_chunk_out)
 		buf_appends(&h, "Transfer-Encoding: chunked\r\n");
 	else if (m->framing == H1_BODY_NONE && m->status >= 200 && m->status != 204 && m->status != 304 &&
 		 !c->ri.head && h1_find(m, "content-length") == NULL)
 		buf_appends(&h, "Content-Length: 0\r\n");
-	buf_printf(&h, "X-Request-Id: %s\r\n", c->ri.request_id);
+	buf_header(&h, "X-Request-Id", c->ri.request_id, strlen(c->ri.request_id));
 	if (c->tls_listener && c->rt->cfg->hsts_max_age > 0)
 		buf_printf(&h, "Strict-Transport-Security: max-age=%lld\r\n", (long long)c->rt->cfg->hsts_max_age);
 	if (!c->keep_alive || c->w->draining)
@@ -263,7 +270,7 @@ static size_t send_response_head(struct conn *c, const struct h1_message *m, con
 	} else {
 		conn_write_str(c, h.data, h.len);
 	}
-	buf_free(&h);
+	c->w->head_scratch = h;
 	if (m->framing == H1_BODY_NONE || (m->framing == H1_BODY_LENGTH && c->resp_remaining == 0)) {
 		if (body_len > take && c->up)
 			c->up->reusable = false;	/* bytes past the response */
@@ -396,23 +403,18 @@ void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, si
 	}
 	struct h1_limits lim = { .max_head = 60 * 1024, .max_target = 8192 };
 	for (;;) {
-		struct h1_message *m = mem_alloc(sizeof *m);
+		struct h1_message *m = &c->w->resp_msg;
 		const char *err = NULL;
 		int rc = h1_parse_response(u->in.data, u->in.len, &lim, c->ri.head, m, &err);
-		if (rc == 0) {
-			free(m);
+		if (rc == 0)
 			return;
-		}
 		if (rc < 0) {
-			free(m);
 			u->reusable = false;
 			upstream_failed(c, 502, err);
 			return;
 		}
 		if (m->status < 200) {
-			bool switching = m->status == 101;
-			free(m);
-			if (switching) {
+			if (m->status == 101) {
 				u->reusable = false;
 				upstream_failed(c, 502, "protocol switch not supported");
 				return;
@@ -433,7 +435,6 @@ void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, si
 		}
 		buf_reset(&u->in);	/* reason stays readable: reset keeps the bytes */
 		size_t took = send_response_head(c, m, reason, rlen, b ? b->data : NULL, rest);
-		free(m);
 		if (b) {
 			if (c->state == CS_PROXY && c->up == u && !c->resp_done && rest > took)
 				response_body(c, b, b->data + took, rest - took);
@@ -483,7 +484,7 @@ static void send_request(struct conn *c)
 	struct upstream *u = c->up;
 	if (!c->retried) {	/* a retry resends the finished head */
 		if (c->ri.user[0])
-			buf_printf(&c->uphead, "%s: %s\r\n", c->rt->cfg->user_header, c->ri.user);
+			buf_header(&c->uphead, c->rt->cfg->user_header, c->ri.user, strlen(c->ri.user));
 		buf_appends(&c->uphead, "\r\n");
 	}
 	/* A length-framed body that came with the head (a typical JSON API call)

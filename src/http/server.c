@@ -218,6 +218,7 @@ static int worker_init(struct server *srv, struct worker *w, int id)
 	uv_timer_init(&w->loop, &w->drain_timer);
 	w->drain_timer.data = w;
 	buf_init(&w->alog_pending, 64 * 1024);
+	buf_init(&w->head_scratch, 80 * 1024);
 	uv_prepare_init(&w->loop, &w->alog_flush);
 	w->alog_flush.data = w;
 	uv_prepare_start(&w->alog_flush, on_alog_flush);
@@ -398,6 +399,7 @@ int server_run(const struct config_overrides *ov)
 		uv_loop_close(&w->loop);
 		block_pool_drain(&w->blocks);
 		buf_free(&w->alog_pending);
+		buf_free(&w->head_scratch);
 		pthread_mutex_destroy(&w->mbox_lock);
 	}
 	for (int i = 0; i < 4; i++)

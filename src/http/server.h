@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/buf.h"
 #include "http/block.h"
+#include "http/h1_parse.h"
 #include "http/runtime.h"
 
 struct conn;
@@ -45,6 +46,9 @@ struct worker {
 	uint64_t reqid_seq;
 	bool draining;
 	uv_timer_t drain_timer;
+	struct h1_message req_msg;	/* parse scratch: requests (one at a time per loop) */
+	struct h1_message resp_msg;	/* parse scratch: responses */
+	struct buf head_scratch;	/* response heads are built here */
 	struct buf alog_pending;	/* access log lines not yet written */
 	uv_prepare_t alog_flush;	/* writes them before the loop waits */
 };
