@@ -392,3 +392,37 @@ def test_early_upstream_answer_during_upload(gw, fake):
     assert resp.status == 200
     assert json.loads(resp.read())["path"] == "/api/2.0/mlflow/after"
     conn.close()
+
+
+def test_idle_request_body_408(gateway_factory, fake):
+    g = gateway_factory(extra_yaml="timeouts:\n  body: 1s\n")
+    s = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+    s.sendall((f"POST /api/2.0/mlflow/runs/log-batch HTTP/1.1\r\nHost: a\r\n{HDR}\r\n"
+               "Content-Length: 100\r\n\r\n{\"partial\":").encode())
+    t0 = time.time()
+    data = b""
+    while True:
+        try:
+            b = s.recv(4096)
+        except OSError:
+            break
+        if not b:
+            break
+        data += b
+    assert data.startswith(b"HTTP/1.1 408"), data
+    assert time.time() - t0 < 3
+    assert fake.seen() == []  # MLflow never got a complete request
+
+
+def test_connection_limit(gateway_factory, fake):
+    g = gateway_factory(workers=1, extra_yaml="limits:\n  max_connections: 2\n")
+    time.sleep(0.3)  # the start-up probe's connection must be gone first
+    held = [socket.create_connection(("127.0.0.1", g.port), timeout=5) for _ in range(2)]
+    time.sleep(0.2)
+    extra = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+    assert extra.recv(100) == b""  # closed at once
+    assert "limits.max_connections (2) reached" in g.errors()
+    for s in held:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 200")
+        s.close()
