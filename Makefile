@@ -75,7 +75,6 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIB)
 
 # The binary `make run` starts: optimised, no sanitizers.
 run: deps $(BIN)
-	@mkdir -p var
 	$(BIN) serve
 
 # `make test`: the sanitizer build, then unit tests, fuzz-corpus replay, integration tests.

@@ -112,12 +112,8 @@ static void put_esc(struct outbuf *o, const char *s)
 static void put_u64(struct outbuf *o, uint64_t v)
 {
 	char tmp[24];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put(o, tmp + i, sizeof tmp - i);
+	char *p = fmt_u64(tmp, v);
+	put(o, p, (size_t)(tmp + 24 - p));
 }
 
 /* milliseconds as seconds with three decimals, like nginx's $request_time */

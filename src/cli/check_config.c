@@ -15,15 +15,9 @@ int cli_check_config(int argc, char **argv)
 	int rc = cli_parse_overrides(argc, argv, "check-config", &ov);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	struct config *cfg = NULL;
-	struct buf errors;
-	buf_init(&errors, 1 << 20);
-	if (config_load(&ov, &cfg, &errors)) {
-		fputs(errors.data ? errors.data : "configuration error\n", stderr);
-		buf_free(&errors);
+	struct config *cfg = config_load_or_report(&ov);
+	if (cfg == NULL)
 		return 1;
-	}
-	buf_free(&errors);
 	config_free(cfg);
 	printf("configuration OK\n");
 	return 0;

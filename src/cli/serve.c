@@ -59,15 +59,9 @@ int cli_serve(int argc, char **argv)
 	int rc = cli_parse_overrides(argc, argv, "serve", &ov);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	struct config *cfg = NULL;
-	struct buf errors;
-	buf_init(&errors, 1 << 20);
-	if (config_load(&ov, &cfg, &errors)) {
-		fputs(errors.data ? errors.data : "configuration error\n", stderr);
-		buf_free(&errors);
+	struct config *cfg = config_load_or_report(&ov);
+	if (cfg == NULL)
 		return 2;
-	}
-	buf_free(&errors);
 	if (access(cfg->htpasswd, F_OK) == -1 && errno == ENOENT) {
 		if (!cfg->htpasswd_is_default) {
 			log_error("htpasswd file %s does not exist; create it with: mlgate passwd -c %s USER",

@@ -422,6 +422,17 @@ int config_load(const struct config_overrides *ov, struct config **out, struct b
 	return 0;
 }
 
+struct config *config_load_or_report(const struct config_overrides *ov)
+{
+	struct config *cfg = NULL;
+	struct buf errors;
+	buf_init(&errors, 1 << 20);
+	if (config_load(ov, &cfg, &errors))
+		fputs(errors.data ? errors.data : "configuration error\n", stderr);
+	buf_free(&errors);
+	return cfg;
+}
+
 void config_print_keys(void)
 {
 	printf("| key | default | meaning |\n|---|---|---|\n");

@@ -86,6 +86,8 @@ struct config_overrides {
  * as "file:line:column: message", in *errors (caller frees with buf_free). */
 int config_load(const struct config_overrides *ov, struct config **out, struct buf *errors);
 void config_free(struct config *cfg);
+/* config_load that writes the errors to stderr; returns the config or NULL. */
+struct config *config_load_or_report(const struct config_overrides *ov);
 
 /* Parses "250ms", "10s", "5m", "1h", "2d" or a bare number of seconds. */
 int config_parse_duration(const char *s, uint64_t *ms);

@@ -92,15 +92,21 @@ int buf_header(struct buf *b, const char *name, const char *value, size_t vlen)
 	return 0;
 }
 
+char *fmt_u64(char tmp[24], unsigned long long v)
+{
+	char *p = tmp + 24;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
 int buf_u64(struct buf *b, unsigned long long v)
 {
 	char tmp[24];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return buf_append(b, tmp + i, sizeof tmp - i);
+	char *p = fmt_u64(tmp, v);
+	return buf_append(b, p, (size_t)(tmp + 24 - p));
 }
 
 void buf_consume(struct buf *b, size_t n)

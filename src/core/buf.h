@@ -21,6 +21,8 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 int buf_header(struct buf *b, const char *name, const char *value, size_t vlen);
 /* Appends v in decimal. */
 int buf_u64(struct buf *b, unsigned long long v);
+/* Writes v in decimal at the end of tmp[24]; returns where the digits start. */
+char *fmt_u64(char tmp[24], unsigned long long v);
 /* Drops the first n bytes. */
 void buf_consume(struct buf *b, size_t n);
 static inline void buf_reset(struct buf *b) { b->len = 0; }

@@ -49,15 +49,9 @@ static int resolve(const char *host, int port, int passive, struct sockaddr_stor
 /* Loads everything a snapshot needs; logs what is wrong and returns NULL. */
 static struct runtime *build_runtime(const struct config_overrides *ov)
 {
-	struct config *cfg = NULL;
-	struct buf errors;
-	buf_init(&errors, 1 << 20);
-	if (config_load(ov, &cfg, &errors)) {
-		fprintf(stderr, "%s", errors.data ? errors.data : "configuration error\n");
-		buf_free(&errors);
+	struct config *cfg = config_load_or_report(ov);
+	if (cfg == NULL)
 		return NULL;
-	}
-	buf_free(&errors);
 	struct buf warnings;
 	buf_init(&warnings, 1 << 20);
 	struct htpasswd *users = NULL;
