@@ -300,7 +300,8 @@ static void write_client_data(struct conn *c, struct block *blk, const char *d, 
 		c->up_paused = true;
 		upstream_read_stop(c->up);
 	}
-	if (c->state == CS_PROXY)
+	/* While the request body still streams, the timer watches the body. */
+	if (c->state == CS_PROXY && c->req_body_done)
 		conn_set_timer(c, conn_write_queue(c) ? c->rt->cfg->send_timeout : 0);
 }
 
