@@ -451,7 +451,6 @@ static void make_request_id(struct conn *c, const struct h1_message *m)
 	conn_new_request_id(c);
 }
 
-/* Is this header one we never pass upstream as the client sent it? */
 struct hdr_name {
 	const char *name;
 	size_t len;
@@ -465,22 +464,6 @@ static const struct hdr_name drop_request[] = {
 	HN("host"), HN("expect"), HN("x-forwarded-for"), HN("x-forwarded-proto"), HN("x-forwarded-host"),
 	HN("x-real-ip"), HN("x-request-id"), HN("forwarded"),
 };
-
-/* true when the comma-separated token list v names (len bytes of) name */
-static bool token_list_has(const char *v, size_t vlen, const char *name, size_t len)
-{
-	const char *p = v, *end = v + vlen;
-	while (p < end) {
-		while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
-			p++;
-		const char *s = p;
-		while (p < end && *p != ',' && *p != ' ' && *p != '\t')
-			p++;
-		if ((size_t)(p - s) == len && strncasecmp(s, name, len) == 0)
-			return true;
-	}
-	return false;
-}
 
 /* Is this header one we never pass upstream as the client sent it?
  * conn_hdr: the client's Connection header, if any. */
@@ -498,7 +481,7 @@ static bool drop_request_header(const struct conn *c, const struct h1_header *h,
 	if (!c->rt->cfg->forward_authorization && H1_NAME_IS(h, "authorization"))
 		return true;
 	/* Anything the client listed in Connection is hop-by-hop too. */
-	return conn_hdr && token_list_has(conn_hdr->value, conn_hdr->value_len, h->name, h->name_len);
+	return conn_hdr && h1_token_list_has(conn_hdr, h->name, h->name_len);
 }
 
 /* Builds the head toward MLflow, without the identity header and final CRLF

@@ -40,6 +40,21 @@ const struct h1_header *h1_find(const struct h1_message *msg, const char *name)
 	return NULL;
 }
 
+bool h1_token_list_has(const struct h1_header *h, const char *name, size_t len)
+{
+	const char *p = h->value, *end = h->value + h->value_len;
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
+			p++;
+		const char *s = p;
+		while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		if ((size_t)(p - s) == len && strncasecmp(s, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool span_is(const char *p, size_t n, const char *lit)
 {
 	size_t l = strlen(lit);

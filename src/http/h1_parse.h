@@ -71,6 +71,9 @@ bool h1_name_is(const struct h1_header *h, const char *name);
 #define H1_NAME_IS(h, lit) ((h)->name_len == sizeof(lit) - 1 && strncasecmp((h)->name, (lit), sizeof(lit) - 1) == 0)
 /* Returns the first header named `name`, or NULL. */
 const struct h1_header *h1_find(const struct h1_message *msg, const char *name);
+/* true when the comma-separated token list in h's value names the len
+ * bytes at name (case-insensitive), e.g. a header listed in Connection. */
+bool h1_token_list_has(const struct h1_header *h, const char *name, size_t len);
 /* true when c is an RFC 9110 tchar. */
 bool h1_is_tchar(unsigned char c);
 

@@ -180,10 +180,13 @@ void proxy_client_drained(struct conn *c)
 /* Headers never copied from MLflow's response as they are (Content-Length
  * is kept on bodiless answers such as HEAD and 304, where it describes the
  * resource, not this message). */
-static bool drop_response_header(const struct h1_header *h, const struct h1_message *m)
+static bool drop_response_header(const struct h1_header *h, const struct h1_message *m,
+				 const struct h1_header *conn_hdr)
 {
 	if (H1_NAME_IS(h, "content-length"))
 		return m->framing != H1_BODY_NONE || m->status == 204;
+	if (conn_hdr && h1_token_list_has(conn_hdr, h->name, h->name_len))
+		return true;	/* named in MLflow's Connection: hop-by-hop */
 	return H1_NAME_IS(h, "connection") || H1_NAME_IS(h, "keep-alive") || H1_NAME_IS(h, "proxy-connection") ||
 	       H1_NAME_IS(h, "te") || H1_NAME_IS(h, "transfer-encoding") || H1_NAME_IS(h, "upgrade") ||
 	       H1_NAME_IS(h, "trailer") || H1_NAME_IS(h, "x-request-id");
@@ -226,9 +229,10 @@ static size_t send_response_head(struct conn *c, const struct h1_message *m, con
 	else
 		buf_appends(&h, errpage_reason(m->status));
 	buf_append(&h, "\r\n", 2);
+	const struct h1_header *conn_hdr = h1_find(m, "connection");
 	for (size_t i = 0; i < m->nheaders; i++) {
 		const struct h1_header *hd = &m->headers[i];
-		if (drop_response_header(hd, m))
+		if (drop_response_header(hd, m, conn_hdr))
 			continue;
 		buf_append(&h, hd->name, hd->name_len);
 		buf_append(&h, ": ", 2);

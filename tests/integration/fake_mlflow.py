@@ -164,6 +164,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("ETag", '"x"')
             self.end_headers()
             return
+        if path == "/hop-headers":
+            self.send_response(200)
+            self.send_header("Connection", "X-Internal")
+            self.send_header("X-Internal", "secret")
+            self.send_header("Keep-Alive", "timeout=5")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+            return
         if path == "/close-delimited":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")

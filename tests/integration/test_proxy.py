@@ -201,6 +201,13 @@ def test_forwarded_headers_and_request_id(gw, fake):
     assert any("client-id-123" in line for line in gw.access_lines())
 
 
+def test_response_hop_by_hop_headers_removed(gw, fake):
+    r = requests.get(gw.url + "/hop-headers", auth=AUTH)
+    assert r.status_code == 200 and r.content == b"ok"
+    assert "X-Internal" not in r.headers
+    assert "Keep-Alive" not in r.headers
+
+
 def test_upstream_down_502(gateway_factory):
     g = gateway_factory(upstream_port=free_port())
     r = requests.get(g.url + "/api/2.0/mlflow/experiments/search", auth=AUTH)
