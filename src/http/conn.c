@@ -535,14 +535,24 @@ static void redirect_https(struct conn *c, const struct h1_message *m)
 		errpage_send(c, 400, "BAD_REQUEST", "Host header required", NULL);
 		return;
 	}
-	/* Drop a port from Host: the https listener is on the default port. */
+	/* Host without its port; the port is the first TLS listener's (none
+	 * when that is 443). */
 	size_t hl = m->host_len;
 	const char *colon = memrchr(m->host, ':', hl);
 	const char *rb = memrchr(m->host, ']', hl);
 	if (colon && (!rb || colon > rb))
 		hl = (size_t)(colon - m->host);
+	char port[8] = "";
+	const struct config *cfg = c->rt->cfg;
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		if (cfg->listen[i].cert) {
+			if (cfg->listen[i].port != 443)
+				snprintf(port, sizeof port, ":%d", cfg->listen[i].port);
+			break;
+		}
+	}
 	char hdr[10240];
-	snprintf(hdr, sizeof hdr, "Location: https://%.*s%.*s\r\n", (int)hl, m->host, (int)m->target_len,
+	snprintf(hdr, sizeof hdr, "Location: https://%.*s%s%.*s\r\n", (int)hl, m->host, port, (int)m->target_len,
 		 m->target);
 	errpage_send(c, 301, "MOVED", "Use HTTPS", hdr);
 }
