@@ -3,8 +3,8 @@
 # WERROR=1 (the default when CI=true) turns warnings into errors.
 
 CC      ?= cc
-PKGS    := libuv openssl libfyaml jansson apr-util-1 apr-1 libcrypt
-SRCDIRS := src/core src/config src/http src/tls src/authn src/audit src/cli
+PKGS    := libuv openssl libfyaml jansson apr-util-1 apr-1 libcrypt sqlite3
+SRCDIRS := src/core src/config src/http src/tls src/authn src/authz src/store src/audit src/cli
 SRCS    := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))
 LIBSRCS := $(filter-out src/main.c,$(SRCS))
 
