@@ -22,6 +22,11 @@ static const struct command commands[] = {
 	{ "serve", cli_serve, "run the gateway in front of MLflow" },
 	{ "check-config", cli_check_config, "validate the configuration and exit (--keys lists every key)" },
 	{ "passwd", cli_passwd, "set a user's password in an htpasswd file (bcrypt)" },
+	{ "user", cli_user, "users in the identity store: add, del, list, passwd, admin" },
+	{ "group", cli_group, "groups: add, del, list, member add|del" },
+	{ "grant", cli_grant, "give a user or @group a level on an experiment, model or name pattern" },
+	{ "revoke", cli_revoke, "take a grant away" },
+	{ "token", cli_token, "personal access tokens: create, list, revoke" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -1,11 +1,29 @@
 /* Subcommand entry points (one file each in src/cli/) and shared flag parsing. */
 #ifndef MG_CLI_H
 #define MG_CLI_H
+#include <stdbool.h>
 #include "config/config.h"
 
 int cli_serve(int argc, char **argv);
 int cli_check_config(int argc, char **argv);
 int cli_passwd(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_group(int argc, char **argv);
+int cli_grant(int argc, char **argv);
+int cli_revoke(int argc, char **argv);
+int cli_token(int argc, char **argv);
+
+/* Reads a new password (no-echo prompt, asked twice, or the first line of
+ * stdin) and writes its bcrypt (cost 12) hash into hash[128]. Prints why and
+ * returns -1 on failure; who prefixes messages. */
+int cli_new_password_hash(const char *who, bool from_stdin, char hash[128]);
+
+struct store;
+/* Removes "--store URI" and "-c FILE" from argv (updating *argc) and opens
+ * the store they name: --store, else the config file's `store`, else the
+ * default ./var/mlgate.db (its directory created 0700). Prints why and returns
+ * NULL on failure. */
+struct store *cli_open_store(int *argc, char **argv, const char *who);
 
 /* Parses the flags serve and check-config share into ov. Returns 0, 1 after
  * printing help, or 2 after a usage error. */

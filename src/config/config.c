@@ -57,6 +57,11 @@ const struct config_key config_keys[] = {
 	{ "access_log.format", CK_ENUM, OFF(access_log_format), "combined",
 	  "combined (nginx combined + request_time upstream_response_time request_id) or json.", "combined|json" },
 	{ "tls.hsts_max_age", CK_INT, OFF(hsts_max_age), "0", "Strict-Transport-Security max-age on TLS listeners (0: not sent)." },
+	{ "store", CK_STR, OFF(store), "sqlite:///./var/mlgate.db",
+	  "Identity store (users, groups, grants, tokens): sqlite:///PATH (relative) or sqlite:////ABS/PATH." },
+	{ "default_permission", CK_ENUM, OFF(default_permission), "READ",
+	  "Level a user has on an experiment or model when no grant applies (as MLflow's default_permission).",
+	  "NO_PERMISSIONS|READ|EDIT|MANAGE" },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 

@@ -68,6 +68,8 @@ struct config {
 	enum access_log_format access_log_format;
 
 	int64_t hsts_max_age;		/* 0: no Strict-Transport-Security */
+	char *store;			/* identity store URI */
+	int default_permission;		/* enum perm_level */
 	bool htpasswd_is_default;	/* the embedded default path was used */
 };
 

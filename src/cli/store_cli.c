@@ -1,0 +1,55 @@
+/* Opening the identity store for the admin commands (--store, -c). */
+#include "cli/cli.h"
+#include "core/mem.h"
+#include "store/store.h"
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_STORE_DIR "./var"
+
+struct store *cli_open_store(int *argc, char **argv, const char *who)
+{
+	const char *uri = NULL, *cfgfile = NULL;
+	int w = 1;
+	for (int i = 1; i < *argc; i++) {
+		if ((strcmp(argv[i], "--store") == 0 || strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < *argc) {
+			if (argv[i][1] == '-' && argv[i][2] == 's')
+				uri = argv[i + 1];
+			else
+				cfgfile = argv[i + 1];
+			i++;
+			continue;
+		}
+		argv[w++] = argv[i];
+	}
+	*argc = w;
+	argv[w] = NULL;
+	struct config *cfg = NULL;
+	if (uri == NULL) {
+		struct config_overrides ov = { .config_file = cfgfile };
+		cfg = config_load_or_report(&ov);
+		if (cfg == NULL)
+			return NULL;
+		uri = cfg->store;
+		if (strcmp(uri, "sqlite:///./var/mlgate.db") == 0 && mkdir(DEFAULT_STORE_DIR, 0700) == -1 &&
+		    errno != EEXIST) {
+			fprintf(stderr, "%s: cannot create %s: %s\n", who, DEFAULT_STORE_DIR, strerror(errno));
+			config_free(cfg);
+			return NULL;
+		}
+	}
+	struct store *s = NULL;
+	char *err = NULL;
+	if (store_open(uri, &s, &err)) {
+		fprintf(stderr, "%s: %s\n", who, err ? err : "cannot open the store");
+		free(err);
+		s = NULL;
+	}
+	config_free(cfg);
+	return s;
+}
