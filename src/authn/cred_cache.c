@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ struct cred_entry {
 	uint8_t key[CRED_KEY_LEN];
 	uint64_t gen;
 	uint64_t expires;	/* 0: empty */
+	char user[128];		/* who the credential belongs to (tokens name no user) */
 };
 
 struct cred_cache {
@@ -101,6 +103,17 @@ static size_t set_of(const struct cred_cache *c, const uint8_t key[CRED_KEY_LEN]
 
 bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
 {
+	return cred_cache_lookup_user(c, key, gen, now_ms, NULL);
+}
+
+void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
+{
+	cred_cache_insert_user(c, key, gen, now_ms, NULL);
+}
+
+bool cred_cache_lookup_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
+			    char user_out[128])
+{
 	if (c->ttl == 0)
 		return false;
 	size_t s = set_of(c, key);
@@ -111,6 +124,8 @@ bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], ui
 		struct cred_entry *e = &c->e[s * WAYS + (size_t)i];
 		if (e->expires > now_ms && e->gen == gen && CRYPTO_memcmp(e->key, key, CRED_KEY_LEN) == 0) {
 			hit = true;
+			if (user_out)
+				memcpy(user_out, e->user, sizeof e->user);
 			break;
 		}
 	}
@@ -118,7 +133,8 @@ bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], ui
 	return hit;
 }
 
-void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
+void cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
+			    const char *user)
 {
 	if (c->ttl == 0)
 		return;
@@ -138,6 +154,7 @@ void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], ui
 	memcpy(victim->key, key, CRED_KEY_LEN);
 	victim->gen = gen;
 	victim->expires = now_ms + c->ttl;
+	snprintf(victim->user, sizeof victim->user, "%s", user ? user : "");
 	pthread_mutex_unlock(l);
 }
 

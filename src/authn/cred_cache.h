@@ -23,6 +23,12 @@ void cred_cache_key(const struct cred_cache *c, const char *user, size_t ulen, c
 bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms);
 /* Records a successful verification. */
 void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms);
+/* The same, remembering (and returning) whose credential it was: for bearer
+ * tokens, where the request names no user. */
+bool cred_cache_lookup_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
+			    char user_out[128]);
+void cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
+			    const char *user);
 /* Forgets everything (the htpasswd file changed). */
 void cred_cache_clear(struct cred_cache *c);
 /* Entries currently held (for tests and metrics). */

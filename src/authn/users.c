@@ -86,3 +86,13 @@ int users_list(struct store *s, struct store_rows *rows, char **err)
 	return store_exec(s, "SELECT username, is_admin, disabled, created_at, COALESCE(last_login, 0) FROM users "
 			  "ORDER BY username", 0, NULL, rows, err);
 }
+
+void users_touch_login(struct store *s, const char *user, int64_t now)
+{
+	char t[24];
+	snprintf(t, sizeof t, "%lld", (long long)now);
+	const char *p[] = { user, t };
+	char *err = NULL;
+	if (store_exec(s, "UPDATE users SET last_login = $2 WHERE username = $1", 2, p, NULL, &err))
+		free(err);
+}

@@ -22,6 +22,8 @@ int users_delete(struct store *s, const char *user, char **err);
 int users_set_password(struct store *s, const char *user, const char *password_hash, char **err);
 int users_set_admin(struct store *s, const char *user, bool is_admin, char **err);
 int users_get(struct store *s, const char *user, struct user_rec *out, char **err);
+/* Records a successful login (best effort: errors are ignored). */
+void users_touch_login(struct store *s, const char *user, int64_t now);
 /* Rows: username, is_admin, disabled, created_at, last_login; by name. */
 int users_list(struct store *s, struct store_rows *rows, char **err);
 

@@ -1,15 +1,20 @@
-/* Authentication stage. Cache hits cost one HMAC; misses run the slow hash on
- * the thread pool, never on the loop thread. An unknown user is verified
- * against a real entry's hash (and then refused), so it costs what a wrong
- * password costs and response time does not reveal which users exist. */
+/* Authentication stage. Cache hits cost one HMAC; misses run the slow hash
+ * (or the token look-up) on the thread pool, never on the loop thread. An
+ * unknown user is verified against a real entry's hash and then refused, so
+ * it costs what a wrong password costs and timing does not reveal which users
+ * exist. Token successes are remembered for one second only, so a revoked
+ * token stops working on every worker within a second. */
 #include "http/auth_stage.h"
 #include "authn/basic.h"
 #include "authn/cred_cache.h"
 #include "authn/htpasswd.h"
+#include "authn/tokens.h"
+#include "authn/users.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct waiter {
 	struct conn *c;
@@ -21,25 +26,70 @@ struct auth_flight {
 	struct worker *w;
 	struct auth_flight *next;
 	struct runtime *rt;
+	enum auth_kind kind;
 	uint8_t key[CRED_KEY_LEN];
 	char user[BASIC_MAX_USER];
-	char pw[BASIC_MAX_PASSWORD];
+	char secret[BASIC_MAX_PASSWORD];
 	bool ok;
+	bool by_token;			/* a token decided (short cache) */
+	char who[BASIC_MAX_USER];	/* the authenticated user */
 	struct waiter *waiters;
 };
+
+static bool looks_like_token(const char *s)
+{
+	return strncmp(s, "mlg_", 4) == 0 && strlen(s) == TOKEN_MAX - 32;
+}
+
+static bool verify_token(struct auth_flight *f, const char *token)
+{
+	char owner[128], *err = NULL;
+	int rc = tokens_verify(f->w->srv->store, token, (int64_t)time(NULL), owner, &err);
+	if (rc != 0 && rc != -EACCES)
+		log_error("token check failed: %s", err ? err : "store error");
+	free(err);
+	if (rc != 0)
+		return false;
+	snprintf(f->who, sizeof f->who, "%s", owner);
+	f->by_token = true;
+	return true;
+}
 
 static void flight_work(uv_work_t *req)
 {
 	struct auth_flight *f = req->data;
+	if (f->kind == AUTH_BEARER) {
+		f->ok = looks_like_token(f->secret) && verify_token(f, f->secret);
+		return;
+	}
+	/* Basic: a token given as the password must belong to the named user. */
+	if (looks_like_token(f->secret) && verify_token(f, f->secret)) {
+		f->ok = strcmp(f->who, f->user) == 0;
+		return;
+	}
+	f->by_token = false;
+	snprintf(f->who, sizeof f->who, "%s", f->user);
 	const struct htpasswd *users = f->rt->users;
 	const struct htpasswd_entry *e = htpasswd_find(users, f->user, strlen(f->user));
 	if (e != NULL) {
-		f->ok = htpasswd_verify(e->hash, e->scheme, f->pw) == 0;
-	} else {
-		if (users->n > 0)
-			(void)htpasswd_verify(users->entries[0].hash, users->entries[0].scheme, f->pw);
-		f->ok = false;
+		f->ok = htpasswd_verify(e->hash, e->scheme, f->secret) == 0;
+		return;
 	}
+	struct user_rec u;
+	char *err = NULL;
+	enum htpasswd_scheme sch;
+	if (f->w->srv->store && users_get(f->w->srv->store, f->user, &u, &err) == 0 && u.password_hash[0] &&
+	    htpasswd_classify(u.password_hash, &sch) == 0) {
+		f->ok = htpasswd_verify(u.password_hash, sch, f->secret) == 0 && !u.disabled;
+		if (f->ok)
+			users_touch_login(f->w->srv->store, f->user, (int64_t)time(NULL));
+		mem_wipe(u.password_hash, sizeof u.password_hash);
+		return;
+	}
+	free(err);
+	if (users->n > 0)	/* unknown user: pay for a hash anyway */
+		(void)htpasswd_verify(users->entries[0].hash, users->entries[0].scheme, f->secret);
+	f->ok = false;
 }
 
 static void flight_done(uv_work_t *req, int status)
@@ -52,38 +102,50 @@ static void flight_done(uv_work_t *req, int status)
 	if (*pp)
 		*pp = f->next;
 	bool ok = status == 0 && f->ok;
-	if (ok)
-		cred_cache_insert(w->srv->cache, f->key, f->rt->users->generation, server_now_ms());
+	if (ok) {
+		if (f->by_token)
+			cred_cache_insert_user(w->srv->token_cache, f->key, 0, server_now_ms(), f->who);
+		else
+			cred_cache_insert_user(w->srv->cache, f->key, f->rt->users->generation, server_now_ms(), f->who);
+	}
 	struct waiter *wt = f->waiters;
 	while (wt) {
 		struct waiter *next = wt->next;
 		struct conn *c = wt->c;
 		free(wt);
 		if (c->state != CS_CLOSING)
-			conn_after_auth(c, ok);
+			conn_after_auth(c, ok ? f->who : NULL);
 		conn_unpin(c);
 		wt = next;
 	}
-	mem_wipe(f->pw, sizeof f->pw);
+	mem_wipe(f->secret, sizeof f->secret);
 	runtime_unref(f->rt);
 	free(f);
 }
 
-void auth_stage_run(struct conn *c, const char *user, const char *pw)
+void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const char *secret)
 {
 	struct worker *w = c->w;
 	uint8_t key[CRED_KEY_LEN];
-	size_t ul = strlen(user), pl = strlen(pw);
-	cred_cache_key(w->srv->cache, user, ul, pw, pl, key);
-	if (cred_cache_lookup(w->srv->cache, key, c->rt->users->generation, server_now_ms())) {
-		conn_after_auth(c, true);
+	size_t ul = strlen(user), sl = strlen(secret);
+	/* Bearer tokens are keyed with an empty user: Basic users are never empty. */
+	cred_cache_key(w->srv->cache, kind == AUTH_BEARER ? "" : user, kind == AUTH_BEARER ? 0 : ul, secret, sl, key);
+	char who[128];
+	uint64_t now = server_now_ms();
+	if (kind == AUTH_BASIC && cred_cache_lookup(w->srv->cache, key, c->rt->users->generation, now)) {
+		conn_after_auth(c, user);
+		return;
+	}
+	if (cred_cache_lookup_user(w->srv->token_cache, key, 0, now, who) &&
+	    (kind == AUTH_BEARER || strcmp(who, user) == 0)) {
+		conn_after_auth(c, who);
 		return;
 	}
 	struct waiter *wt = mem_alloc(sizeof *wt);
 	wt->c = c;
 	conn_pin(c);
 	for (struct auth_flight *f = w->flights; f; f = f->next) {
-		if (f->rt->users == c->rt->users && memcmp(f->key, key, CRED_KEY_LEN) == 0) {
+		if (f->rt->users == c->rt->users && f->kind == kind && memcmp(f->key, key, CRED_KEY_LEN) == 0) {
 			wt->next = f->waiters;
 			f->waiters = wt;
 			return;
@@ -91,10 +153,11 @@ void auth_stage_run(struct conn *c, const char *user, const char *pw)
 	}
 	struct auth_flight *f = mem_calloc(1, sizeof *f);
 	f->w = w;
+	f->kind = kind;
 	f->rt = runtime_ref(c->rt);
 	memcpy(f->key, key, CRED_KEY_LEN);
-	memcpy(f->user, user, ul + 1);
-	memcpy(f->pw, pw, pl + 1);
+	snprintf(f->user, sizeof f->user, "%s", user);
+	snprintf(f->secret, sizeof f->secret, "%s", secret);
 	wt->next = NULL;
 	f->waiters = wt;
 	f->work.data = f;

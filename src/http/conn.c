@@ -5,6 +5,7 @@
 #include "http/conn.h"
 #include "audit/access_log.h"
 #include "authn/basic.h"
+#include "authn/bearer.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/auth_stage.h"
@@ -557,7 +558,7 @@ static void redirect_https(struct conn *c, const struct h1_message *m)
 	errpage_send(c, 301, "MOVED", "Use HTTPS", hdr);
 }
 
-enum route_action { ACT_DONE = 0, ACT_PROXY, ACT_AUTH, ACT_UNAUTHENTICATED };
+enum route_action { ACT_DONE = 0, ACT_PROXY, ACT_AUTH, ACT_BEARER, ACT_UNAUTHENTICATED };
 
 /* Runs the stages that need the parsed head. Answers locally (ACT_DONE), or
  * says what comes next; fills user/pw for ACT_AUTH. m is valid only here. */
@@ -625,8 +626,23 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	if (url_is_public(ri->path, &cfg->public_paths))
 		return ACT_PROXY;
 	const struct h1_header *auth = h1_find(m, "authorization");
-	*prc = auth ? basic_parse(auth->value, auth->value_len, user, pw) : -ENOENT;
-	return *prc == 0 ? ACT_AUTH : ACT_UNAUTHENTICATED;
+	if (auth == NULL) {
+		*prc = -ENOENT;
+		return ACT_UNAUTHENTICATED;
+	}
+	*prc = basic_parse(auth->value, auth->value_len, user, pw);
+	if (*prc == 0)
+		return ACT_AUTH;
+	if (*prc == -ENOENT) {
+		/* Not Basic: a personal access token (what MLFLOW_TRACKING_TOKEN sends)? */
+		int brc = bearer_parse(auth->value, auth->value_len, pw);
+		if (brc == 0) {
+			user[0] = '\0';
+			return ACT_BEARER;
+		}
+		*prc = brc == -ENOENT ? -ENOENT : -EINVAL;
+	}
+	return ACT_UNAUTHENTICATED;
 }
 
 static void handle_request(struct conn *c, struct h1_message *m)
@@ -648,24 +664,26 @@ static void handle_request(struct conn *c, struct h1_message *m)
 		snprintf(hdr, sizeof hdr, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
 			 c->rt->cfg->realm);
 		errpage_send(c, 401, "UNAUTHENTICATED",
-			     prc == -ENOENT ? "Authentication required" : "Malformed Basic credentials", hdr);
+			     prc == -ENOENT ? "Authentication required" : "Malformed credentials", hdr);
 		break;
 	}
 	case ACT_AUTH:
+	case ACT_BEARER:
 		snprintf(c->ri.user, sizeof c->ri.user, "%s", user);
-		auth_stage_run(c, user, pw);	/* calls conn_after_auth, now or later */
+		/* calls conn_after_auth, now or later */
+		auth_stage_run(c, act == ACT_BEARER ? AUTH_BEARER : AUTH_BASIC, user, pw);
 		mem_wipe(pw, sizeof pw);
 		break;
 	}
 }
 
-void conn_after_auth(struct conn *c, bool ok)
+void conn_after_auth(struct conn *c, const char *user)
 {
 	if (c->state == CS_CLOSING)
 		return;
-	if (!ok) {
-		log_info("authentication failed for user \"%s\" from %s request_id=%s", c->ri.user, c->peer,
-			 c->ri.request_id);
+	if (user == NULL) {
+		log_info("authentication failed for %s \"%s\" from %s request_id=%s", c->ri.user[0] ? "user" : "a token",
+			 c->ri.user, c->peer, c->ri.request_id);
 		c->ri.user[0] = '\0';
 		char hdr[300];
 		snprintf(hdr, sizeof hdr, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
@@ -673,6 +691,7 @@ void conn_after_auth(struct conn *c, bool ok)
 		errpage_send(c, 401, "UNAUTHENTICATED", "Invalid credentials", hdr);
 		return;
 	}
+	snprintf(c->ri.user, sizeof c->ri.user, "%s", user);
 	proxy_start(c);
 }
 

@@ -116,7 +116,7 @@ void conn_read_start(struct conn *c);
 void conn_read_stop(struct conn *c);
 void conn_set_timer(struct conn *c, uint64_t ms);
 size_t conn_write_queue(struct conn *c);
-void conn_after_auth(struct conn *c, bool ok);
+void conn_after_auth(struct conn *c, const char *user);	/* user NULL: refused */
 void conn_close_idle(struct worker *w);
 /* Async work that keeps a pointer to c pins it; unpinning a closed conn frees it. */
 void conn_pin(struct conn *c);

@@ -9,6 +9,8 @@
 #include "core/mem.h"
 #include "http/conn.h"
 #include "tls/tls_filter.h"
+#include "store/store.h"
+#include <sys/stat.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -295,6 +297,7 @@ static void reload(struct server *srv, const char *why)
 			log_set_level(lv);
 	}
 	cred_cache_clear(srv->cache);
+	cred_cache_clear(srv->token_cache);
 	publish(srv, rt);
 	log_info("reloaded: %zu user(s) from %s", rt->users->n, rt->cfg->htpasswd);
 }
@@ -361,6 +364,15 @@ int server_run(const struct config_overrides *ov)
 		return 1;
 	}
 	srv->cache = cred_cache_new((size_t)cfg->cache_size, cfg->cache_ttl);
+	srv->token_cache = cred_cache_new((size_t)cfg->cache_size, 1000);
+	char *serr = NULL;
+	if (strcmp(cfg->store, "sqlite:///./var/mlgate.db") == 0)
+		mkdir("./var", 0700);	/* the embedded default, as for ./var/htpasswd */
+	if (store_open(cfg->store, &srv->store, &serr)) {
+		log_error("%s", serr ? serr : "cannot open the identity store");
+		free(serr);
+		return 1;
+	}
 	srv->nworkers = cfg->workers > 0 ? cfg->workers : (int)uv_available_parallelism();
 	srv->workers = mem_calloc((size_t)srv->nworkers, sizeof *srv->workers);
 	for (int i = 0; i < srv->nworkers; i++)
@@ -404,6 +416,8 @@ int server_run(const struct config_overrides *ov)
 	free(srv->workers);
 	runtime_unref(srv->rt);
 	cred_cache_free(srv->cache);
+	cred_cache_free(srv->token_cache);
+	store_close(srv->store);
 	access_log_close(srv->alog);
 	free(srv);
 	log_info("stopped");

@@ -58,7 +58,9 @@ struct server {
 	struct runtime *rt;		/* what new workers and reloads start from */
 	struct worker *workers;
 	int nworkers;
-	struct cred_cache *cache;
+	struct cred_cache *cache;	/* verified Basic credentials (auth.cache_ttl) */
+	struct cred_cache *token_cache;	/* verified tokens, for one second */
+	struct store *store;		/* identity store (users, groups, grants, tokens) */
 	struct access_log *alog;
 	uv_loop_t loop;			/* main thread: signals, file watching */
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;

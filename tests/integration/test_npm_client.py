@@ -32,4 +32,5 @@ def test_npm_mlflow_client_401_then_200(gw, fake):
     assert ok["created"]["path"] == "/api/2.0/mlflow/experiments/create"
     assert ok["created"]["user"] == "alice"
     paths = [(r.method, r.path.split("?")[0]) for r in fake.seen()]
-    assert paths == [("POST", "/api/2.0/mlflow/experiments/create"), ("GET", "/api/2.0/mlflow/experiments/get")]
+    assert paths == [("POST", "/api/2.0/mlflow/experiments/create"), ("GET", "/api/2.0/mlflow/experiments/get"),
+                     ("POST", "/api/2.0/mlflow/runs/create"), ("POST", "/api/2.0/mlflow/runs/log-metric")]

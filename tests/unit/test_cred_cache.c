@@ -54,6 +54,20 @@ static void test_ttl_and_generation(void **state)
 	cred_cache_free(off);
 }
 
+static void test_user_kept(void **state)
+{
+	struct cred_cache *c = cred_cache_new(16, 1000);
+	uint8_t k[CRED_KEY_LEN];
+	cred_cache_key(c, "", 0, "mlg_token", 9, k);
+	char who[128] = "unchanged";
+	assert_false(cred_cache_lookup_user(c, k, 1, 10, who));
+	assert_string_equal(who, "unchanged");
+	cred_cache_insert_user(c, k, 1, 10, "alice");
+	assert_true(cred_cache_lookup_user(c, k, 1, 11, who));
+	assert_string_equal(who, "alice");
+	cred_cache_free(c);
+}
+
 static void test_bound(void **state)
 {
 	struct cred_cache *c = cred_cache_new(100, 100000);
@@ -80,6 +94,7 @@ int main(void)
 		cmocka_unit_test(test_keying),
 		cmocka_unit_test(test_ttl_and_generation),
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_user_kept),
 	};
 	return cmocka_run_group_tests_name("cred_cache", tests, NULL, NULL);
 }
