@@ -1,0 +1,216 @@
+/* The MLflow route table (mlflow-api.md §1.3-1.6, §2.4). One row per route;
+ * adding an MLflow endpoint means adding a row. Levels follow MLflow's
+ * basic-auth validators: reads need READ, changes EDIT, deletes MANAGE. */
+#include "authz/mlflow_routes.h"
+#include <errno.h>
+#include <string.h>
+
+#define V2 (1u << 2)
+#define V3 (1u << 3)
+#define R(m, p, v, res, src, f, lvl, rpc) { m, p, v, res, src, f, lvl, rpc }
+
+static const struct mlflow_route table[] = {
+	/* experiments */
+	R("GET", "/mlflow/experiments/get", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "GetExperiment"),
+	R("GET", "/mlflow/experiments/get-by-name", V2, RES_EXPERIMENT_NAME, ID_PARAMS, "experiment_name", LEVEL_READ, "GetExperimentByName"),
+	R("POST", "/mlflow/experiments/create", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "CreateExperiment"),
+	R("POST", "/mlflow/experiments/search", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "SearchExperiments"),
+	R("GET", "/mlflow/experiments/search", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "SearchExperiments"),
+	R("POST", "/mlflow/experiments/delete", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "DeleteExperiment"),
+	R("POST", "/mlflow/experiments/restore", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "RestoreExperiment"),
+	R("POST", "/mlflow/experiments/update", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "UpdateExperiment"),
+	R("POST", "/mlflow/experiments/set-experiment-tag", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "SetExperimentTag"),
+	R("POST", "/mlflow/experiments/delete-experiment-tag", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "DeleteExperimentTag"),
+	R("POST", "/mlflow/experiments/search-datasets", V2, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_READ, "SearchDatasets"),
+	/* runs, metrics, params, tags */
+	R("POST", "/mlflow/runs/create", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreateRun"),
+	R("POST", "/mlflow/runs/update", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "UpdateRun"),
+	R("POST", "/mlflow/runs/delete", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_MANAGE, "DeleteRun"),
+	R("POST", "/mlflow/runs/restore", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_MANAGE, "RestoreRun"),
+	R("GET", "/mlflow/runs/get", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_READ, "GetRun"),
+	R("POST", "/mlflow/runs/search", V2, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_READ, "SearchRuns"),
+	R("POST", "/mlflow/runs/log-metric", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LogMetric"),
+	R("POST", "/mlflow/runs/log-parameter", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LogParam"),
+	R("POST", "/mlflow/runs/set-tag", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "SetTag"),
+	R("POST", "/mlflow/runs/delete-tag", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "DeleteTag"),
+	R("POST", "/mlflow/runs/log-batch", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LogBatch"),
+	R("POST", "/mlflow/runs/log-model", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LogModel"),
+	R("POST", "/mlflow/runs/log-inputs", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LogInputs"),
+	R("POST", "/mlflow/runs/outputs", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LogOutputs"),
+	R("GET", "/mlflow/metrics/get-history", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_READ, "GetMetricHistory"),
+	R("GET", "/mlflow/metrics/get-history-bulk-interval", V2, RES_RUN_LIST, ID_PARAMS, "run_ids", LEVEL_READ, "GetMetricHistoryBulkInterval"),
+	R("GET", "/mlflow/metrics/get-history-bulk", V2, RES_RUN_LIST, ID_QUERY, "run_id", LEVEL_READ, "GetMetricHistoryBulk"),
+	R("GET", "/mlflow/artifacts/list", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_READ, "ListArtifacts"),
+	R("POST", "/mlflow/upload-artifact", V2, RES_RUN, ID_QUERY, "run_uuid", LEVEL_EDIT, "UploadArtifact"),
+	R("GET", "/mlflow/get-trace-artifact", V2, RES_TRACE, ID_QUERY, "request_id", LEVEL_READ, "GetTraceArtifact"),
+	/* traces (v2 legacy and v3) */
+	R("POST", "/mlflow/traces", V2 | V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "StartTrace"),
+	R("PATCH", "/mlflow/traces/{request_id}", V2, RES_TRACE, ID_PATH, "request_id", LEVEL_EDIT, "EndTrace"),
+	R("GET", "/mlflow/traces/{request_id}/info", V2, RES_TRACE, ID_PATH, "request_id", LEVEL_READ, "GetTraceInfo"),
+	R("GET", "/mlflow/traces/{trace_id}", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_READ, "GetTraceInfoV3"),
+	R("GET", "/mlflow/traces/get", V3, RES_TRACE, ID_PARAMS, "trace_id", LEVEL_READ, "GetTrace"),
+	R("GET", "/mlflow/traces", V2, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_READ, "SearchTraces"),
+	R("POST", "/mlflow/traces/delete-traces", V2 | V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "DeleteTraces"),
+	R("PATCH", "/mlflow/traces/{trace_id}/tags", V2 | V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "SetTraceTag"),
+	R("DELETE", "/mlflow/traces/{trace_id}/tags", V2 | V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "DeleteTraceTag"),
+	/* logged models */
+	R("POST", "/mlflow/logged-models", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreateLoggedModel"),
+	R("GET", "/mlflow/logged-models/{model_id}", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_READ, "GetLoggedModel"),
+	R("PATCH", "/mlflow/logged-models/{model_id}", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_EDIT, "FinalizeLoggedModel"),
+	R("DELETE", "/mlflow/logged-models/{model_id}", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_MANAGE, "DeleteLoggedModel"),
+	R("POST", "/mlflow/logged-models/search", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "SearchLoggedModels"),
+	R("PATCH", "/mlflow/logged-models/{model_id}/tags", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_EDIT, "SetLoggedModelTags"),
+	R("DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key}", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_MANAGE, "DeleteLoggedModelTag"),
+	R("GET", "/mlflow/logged-models/{model_id}/artifacts/directories", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_READ, "ListLoggedModelArtifacts"),
+	R("POST", "/mlflow/logged-models/{model_id}/params", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_EDIT, "LogLoggedModelParams"),
+	/* model registry */
+	R("POST", "/mlflow/registered-models/create", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "CreateRegisteredModel"),
+	R("POST", "/mlflow/registered-models/rename", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "RenameRegisteredModel"),
+	R("PATCH", "/mlflow/registered-models/update", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "UpdateRegisteredModel"),
+	R("DELETE", "/mlflow/registered-models/delete", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_MANAGE, "DeleteRegisteredModel"),
+	R("GET", "/mlflow/registered-models/get", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_READ, "GetRegisteredModel"),
+	R("GET", "/mlflow/registered-models/search", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "SearchRegisteredModels"),
+	R("POST", "/mlflow/registered-models/get-latest-versions", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_READ, "GetLatestVersions"),
+	R("GET", "/mlflow/registered-models/get-latest-versions", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_READ, "GetLatestVersions"),
+	R("POST", "/mlflow/model-versions/create", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "CreateModelVersion"),
+	R("PATCH", "/mlflow/model-versions/update", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "UpdateModelVersion"),
+	R("POST", "/mlflow/model-versions/transition-stage", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "TransitionModelVersionStage"),
+	R("DELETE", "/mlflow/model-versions/delete", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_MANAGE, "DeleteModelVersion"),
+	R("GET", "/mlflow/model-versions/get", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_READ, "GetModelVersion"),
+	R("GET", "/mlflow/model-versions/search", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "SearchModelVersions"),
+	R("GET", "/mlflow/model-versions/get-download-uri", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_READ, "GetModelVersionDownloadUri"),
+	R("POST", "/mlflow/registered-models/set-tag", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "SetRegisteredModelTag"),
+	R("POST", "/mlflow/model-versions/set-tag", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "SetModelVersionTag"),
+	R("DELETE", "/mlflow/registered-models/delete-tag", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "DeleteRegisteredModelTag"),
+	R("DELETE", "/mlflow/model-versions/delete-tag", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_MANAGE, "DeleteModelVersionTag"),
+	R("POST", "/mlflow/registered-models/alias", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "SetRegisteredModelAlias"),
+	R("DELETE", "/mlflow/registered-models/alias", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_MANAGE, "DeleteRegisteredModelAlias"),
+	R("GET", "/mlflow/registered-models/alias", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_READ, "GetModelVersionByAlias"),
+	/* artifact proxy (mlflow-artifacts): the experiment is the first path segment */
+	R("GET", "/mlflow-artifacts/artifacts/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_READ, "DownloadArtifact"),
+	R("PUT", "/mlflow-artifacts/artifacts/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_EDIT, "UploadArtifact"),
+	R("DELETE", "/mlflow-artifacts/artifacts/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_MANAGE, "DeleteArtifact"),
+	R("POST", "/mlflow-artifacts/mpu/create/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_EDIT, "CreateMultipartUpload"),
+	R("POST", "/mlflow-artifacts/mpu/complete/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_EDIT, "CompleteMultipartUpload"),
+	R("POST", "/mlflow-artifacts/mpu/abort/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_EDIT, "AbortMultipartUpload"),
+	R("GET", "/mlflow-artifacts/presigned/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_READ, "GetPresignedDownloadUrl"),
+	/* hand-registered Flask routes, outside /api (versions 0) */
+	R("GET", "/get-artifact", 0, RES_RUN, ID_QUERY, "run_id", LEVEL_READ, "GetArtifact"),
+	R("GET", "/model-versions/get-artifact", 0, RES_MODEL, ID_QUERY, "name", LEVEL_READ, "GetModelVersionArtifact"),
+	/* webhooks: the server calls arbitrary URLs (SSRF surface): admin only */
+	R("POST", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "CreateWebhook"),
+	R("GET", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "ListWebhooks"),
+	R("GET", "/mlflow/webhooks/{webhook_id}", V2, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "GetWebhook"),
+	R("PATCH", "/mlflow/webhooks/{webhook_id}", V2, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "UpdateWebhook"),
+	R("DELETE", "/mlflow/webhooks/{webhook_id}", V2, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "DeleteWebhook"),
+	R("POST", "/mlflow/webhooks/{webhook_id}/test", V2, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "TestWebhook"),
+};
+
+const struct mlflow_route *mlflow_routes_table(size_t *n)
+{
+	*n = sizeof table / sizeof table[0];
+	return table;
+}
+
+/* Matches pattern (with {x} segments, or a trailing '/' meaning "this prefix
+ * and a non-empty rest") against path; fills the param or the rest. */
+static bool match_path(const char *pat, const char *path, size_t len, struct route_match *m)
+{
+	size_t pl = strlen(pat);
+	if (pat[pl - 1] == '/') {
+		if (len <= pl || memcmp(path, pat, pl) != 0)
+			return false;
+		m->rest = path + pl;
+		m->rest_len = len - pl;
+		return true;
+	}
+	const char *p = pat, *s = path, *end = path + len;
+	while (*p && s < end) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			const char *seg_end = memchr(s, '/', (size_t)(end - s));
+			if (seg_end == NULL)
+				seg_end = end;
+			if (seg_end == s)
+				return false;
+			if (m->param == NULL) {
+				m->param = s;
+				m->param_len = (size_t)(seg_end - s);
+			}
+			p = close + 1;
+			s = seg_end;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return *p == '\0' && s == end;
+}
+
+static bool literal(const struct mlflow_route *r)
+{
+	return strchr(r->path, '{') == NULL;
+}
+
+int mlflow_routes_match(const char *method, const char *path, size_t len, struct route_match *m)
+{
+	memset(m, 0, sizeof *m);
+	const char *meth = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	const char *p = path;
+	size_t n = len;
+	unsigned want;
+	bool malformed = false;
+	if (n >= 9 && memcmp(p, "/ajax-api", 9) == 0) {
+		m->ajax = true;
+		p += 9;
+		n -= 9;
+	} else if (n >= 4 && memcmp(p, "/api", 4) == 0) {
+		p += 4;
+		n -= 4;
+	} else {
+		p = NULL;	/* a hand-registered route, or nothing */
+	}
+	if (p != NULL) {
+		if (n < 4 || p[0] != '/' || (p[1] != '2' && p[1] != '3') || p[2] != '.' || p[3] != '0')
+			return -ENOENT;
+		m->version = p[1] - '0';
+		p += 4;
+		n -= 4;
+		want = 1u << m->version;
+		/* MLflow registers "/api/2.0mlflow/experiments/search-datasets" (a proto
+		 * path without its leading slash): read it as the slashed form. */
+		malformed = n > 0 && p[0] != '/';
+	} else {
+		p = path;
+		n = len;
+		want = 0;
+	}
+	/* Literal paths first, so ".../traces/get" never matches ".../traces/{id}". */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+			const struct mlflow_route *r = &table[i];
+			if (literal(r) != (pass == 0) || strcmp(r->method, meth) != 0)
+				continue;
+			if (want ? !(r->versions & want) : r->versions != 0)
+				continue;
+			m->param = NULL;
+			m->rest = NULL;
+			if (malformed) {
+				if (strcmp(r->path, "/mlflow/experiments/search-datasets") == 0 && n + 1 == strlen(r->path) &&
+				    memcmp(p, r->path + 1, n) == 0) {
+					m->route = r;
+					return 0;
+				}
+				continue;
+			}
+			if (match_path(r->path, p, n, m)) {
+				m->route = r;
+				return 0;
+			}
+		}
+	}
+	memset(m, 0, sizeof *m);
+	return -ENOENT;
+}

@@ -1,0 +1,61 @@
+/* MLflow's REST surface as a static table: for each route the method, the
+ * path (after /api/N.0 or /ajax-api/N.0), the resource it touches, where the
+ * id comes from and the level it needs. Matching is exact on the method (HEAD
+ * as GET) and on the path with {param} segments; anything not in the table
+ * does not match (the caller denies it to non-admins: fail closed). Pure. */
+#ifndef MG_MLFLOW_ROUTES_H
+#define MG_MLFLOW_ROUTES_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "authz/levels.h"
+
+enum route_resource {
+	RES_NONE = 0,		/* any authenticated user (creates, searches filtered later) */
+	RES_EXPERIMENT,		/* field: experiment id */
+	RES_EXPERIMENT_NAME,	/* field: experiment name (resolved to an id) */
+	RES_EXPERIMENT_LIST,	/* field: repeated experiment ids, every one checked */
+	RES_RUN,		/* field: run id (run_id, else run_uuid), resolved to its experiment */
+	RES_RUN_LIST,		/* field: repeated run ids */
+	RES_MODEL,		/* field: registered-model name */
+	RES_LOGGED_MODEL,	/* field: logged-model id, resolved to its experiment */
+	RES_TRACE,		/* field: trace id, resolved to its experiment */
+	RES_ARTIFACT,		/* path after the route prefix: experiment id is its first segment */
+	RES_ADMIN,		/* admins only */
+};
+
+/* Where the id is read from. */
+enum route_id_source {
+	ID_PARAMS = 0,		/* as MLflow reads parameters: query for GET with a query, else JSON */
+	ID_PATH,		/* the {param} path segment named by field */
+	ID_QUERY,		/* query string only (hand-registered Flask routes) */
+};
+
+struct mlflow_route {
+	const char *method;		/* "GET", "POST", "PATCH", "DELETE", "PUT" */
+	const char *path;		/* e.g. "/mlflow/runs/get", "/mlflow/traces/{trace_id}/info" */
+	unsigned versions;		/* bit 2: /api/2.0, bit 3: /api/3.0 (and the ajax twins) */
+	enum route_resource resource;
+	enum route_id_source source;
+	const char *field;		/* parameter or path segment holding the id */
+	enum perm_level level;		/* needed on the resource */
+	const char *rpc;		/* MLflow's RPC name, for logs and the audit trail */
+};
+
+struct route_match {
+	const struct mlflow_route *route;
+	int version;			/* 2 or 3 */
+	bool ajax;			/* /ajax-api/ twin */
+	const char *rest;		/* for RES_ARTIFACT: the artifact path after the route */
+	size_t rest_len;
+	const char *param;		/* the {param} value for ID_PATH */
+	size_t param_len;
+};
+
+/* Matches method + path (no query). Accepts /api/N.0, /ajax-api/N.0, the
+ * malformed "/api/2.0mlflow/" spelling MLflow really registers, and the
+ * hand-registered routes. Returns 0 and fills m, or -ENOENT. */
+int mlflow_routes_match(const char *method, const char *path, size_t len, struct route_match *m);
+/* The whole table (for the permission-matrix tests and docs). */
+const struct mlflow_route *mlflow_routes_table(size_t *n);
+
+#endif
