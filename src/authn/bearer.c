@@ -17,8 +17,10 @@ int bearer_parse(const char *value, size_t len, char out[BEARER_MAX])
 	if (n == 0 || n >= BEARER_MAX)
 		return -EINVAL;
 	size_t i = 0;
-	while (i < n && (((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z') || (t[i] >= '0' && t[i] <= '9') ||
-			 strchr("-._~+/", t[i]) != NULL))
+	/* token68; note strchr would also "find" a NUL byte, hence the t[i] test */
+	while (i < n && t[i] != '\0' &&
+	       (((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z') || (t[i] >= '0' && t[i] <= '9') ||
+		strchr("-._~+/", t[i]) != NULL))
 		i++;
 	while (i < n && t[i] == '=')
 		i++;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "authn/basic.h"
+#include "authn/bearer.h"
 #include "http/url.h"
 
 static void test_basic(void **state)
@@ -40,6 +41,21 @@ static void test_basic(void **state)
 	memset(huge + 6, 'A', 3000);
 	huge[3006] = '\0';
 	assert_int_equal(basic_parse(huge, strlen(huge), u, p), -EINVAL);
+}
+
+static void test_bearer(void **state)
+{
+	char t[BEARER_MAX];
+	assert_int_equal(bearer_parse("Bearer mlg_ab_cd-EF", 19, t), 0);
+	assert_string_equal(t, "mlg_ab_cd-EF");
+	assert_int_equal(bearer_parse("bearer abc==", 12, t), 0);
+	assert_int_equal(bearer_parse("Basic abc", 9, t), -ENOENT);
+	assert_int_equal(bearer_parse("Bearer ", 7, t), -EINVAL);
+	assert_int_equal(bearer_parse("Bearer a b", 10, t), -EINVAL);
+	assert_int_equal(bearer_parse("Bearer =a", 9, t), -EINVAL);
+	assert_int_equal(bearer_parse("Bearer a=b", 10, t), -EINVAL);
+	/* found by fuzzing: a NUL byte must not pass as a token character */
+	assert_int_equal(bearer_parse("Bearer ab\0cd", 13, t), -EINVAL);
 }
 
 static void test_route(void **state)
@@ -91,6 +107,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_bearer),
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_public),
 	};

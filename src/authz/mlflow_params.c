@@ -1,0 +1,204 @@
+/* MLflow request parameters. The query decoder follows Werkzeug's
+ * request.args (percent-decoding of keys and values, '+' as space); the JSON
+ * reader is jansson with duplicate keys rejected, since protobuf's JSON
+ * parser lets the last one win and a proxy reading the first would be
+ * bypassed. */
+#include "authz/mlflow_params.h"
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mlflow_params_camel(const char *snake, char *out, size_t cap)
+{
+	size_t o = 0;
+	bool up = false;
+	for (const char *p = snake; *p && o + 1 < cap; p++) {
+		if (*p == '_') {
+			up = true;
+			continue;
+		}
+		out[o++] = up && *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p;
+		up = false;
+	}
+	out[o] = '\0';
+}
+
+static int hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into out; -1 when too long. Bad escapes stay
+ * literal, as Werkzeug leaves them. */
+static int url_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (o + 1 >= cap)
+			return -1;
+		char c = s[i];
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%' && i + 2 < n && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
+			c = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
+			i += 2;
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+static int add_value(struct param_values *out, const char *v, size_t n, const char **err)
+{
+	if (out->n == PARAMS_MAX_VALUES) {
+		*err = "too many values for one parameter";
+		return -EINVAL;
+	}
+	if (n >= PARAMS_MAX_VALUE || memchr(v, '\0', n) != NULL) {
+		*err = "parameter value too long or with NUL";
+		return -EINVAL;
+	}
+	memcpy(out->v[out->n], v, n);
+	out->v[out->n][n] = '\0';
+	out->n++;
+	return 0;
+}
+
+static int from_query(const char *q, size_t qlen, const char *snake, const char *camel, struct param_values *out,
+		      const char **err)
+{
+	bool saw_snake = false, saw_camel = false;
+	const char *p = q, *end = q + qlen;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+		char key[256], val[PARAMS_MAX_VALUE];
+		int kl = url_decode(p, (size_t)((eq ? eq : pe) - p), key, sizeof key);
+		if (kl < 0) {
+			p = pe + (amp ? 1 : 0);
+			continue;	/* a key this long is no field of ours */
+		}
+		bool is_snake = strcmp(key, snake) == 0, is_camel = strcmp(key, camel) == 0 && strcmp(camel, snake) != 0;
+		if (is_snake || is_camel) {
+			saw_snake |= is_snake;
+			saw_camel |= is_camel;
+			int vl = eq ? url_decode(eq + 1, (size_t)(pe - eq - 1), val, sizeof val) : 0;
+			if (vl < 0) {
+				*err = "parameter value too long";
+				return -EINVAL;
+			}
+			if (!eq)
+				val[0] = '\0';
+			if (add_value(out, val, (size_t)vl, err))
+				return -EINVAL;
+		}
+		p = pe + (amp ? 1 : 0);
+	}
+	if (saw_snake && saw_camel) {
+		*err = "parameter given in both snake_case and camelCase";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int json_value(json_t *v, struct param_values *out, const char **err)
+{
+	char num[32];
+	if (json_is_string(v))
+		return add_value(out, json_string_value(v), json_string_length(v), err);
+	if (json_is_integer(v)) {
+		int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return add_value(out, num, (size_t)n, err);
+	}
+	if (json_is_null(v))
+		return 0;
+	*err = "parameter is neither a string nor an integer";
+	return -EINVAL;
+}
+
+static int from_json(const char *body, size_t blen, const char *snake, const char *camel, struct param_values *out,
+		     const char **err)
+{
+	if (blen == 0)
+		return 0;	/* MLflow reads an empty body as {} */
+	json_error_t jerr;
+	json_t *root = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		*err = "request body is not valid JSON (or repeats a key)";
+		return -EINVAL;
+	}
+	int rc = 0;
+	if (!json_is_object(root)) {
+		*err = "request body is not a JSON object";
+		rc = -EINVAL;
+		goto out;
+	}
+	json_t *a = json_object_get(root, snake);
+	json_t *b = strcmp(snake, camel) != 0 ? json_object_get(root, camel) : NULL;
+	if (a && b) {
+		*err = "parameter given in both snake_case and camelCase";
+		rc = -EINVAL;
+		goto out;
+	}
+	json_t *v = a ? a : b;
+	if (v == NULL)
+		goto out;
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(v, i, item) {
+			if ((rc = json_value(item, out, err)))
+				goto out;
+		}
+	} else {
+		rc = json_value(v, out, err);
+	}
+out:
+	json_decref(root);
+	return rc;
+}
+
+static int extract_one(bool from_q, const char *query, size_t qlen, const char *body, size_t blen, const char *field,
+		       struct param_values *out, const char **err)
+{
+	char camel[128];
+	mlflow_params_camel(field, camel, sizeof camel);
+	return from_q ? from_query(query, qlen, field, camel, out, err) : from_json(body, blen, field, camel, out, err);
+}
+
+int mlflow_params_extract(const char *method, const char *query, size_t qlen, const char *body, size_t blen,
+			  const char *field, struct param_values *out, const char **err)
+{
+	out->n = 0;
+	*err = NULL;
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (get && qlen > 0 && blen > 0) {
+		*err = "GET request with both a query string and a body";
+		return -EINVAL;
+	}
+	bool from_q = get && qlen > 0;
+	int rc = extract_one(from_q, query, qlen, body, blen, field, out, err);
+	if (rc)
+		return rc;
+	/* run_id, else run_uuid: both are read so an ambiguous spelling of either fails */
+	if (strcmp(field, "run_id") == 0) {
+		struct param_values *alt = malloc(sizeof *alt);
+		if (alt == NULL)
+			abort();
+		alt->n = 0;
+		rc = extract_one(from_q, query, qlen, body, blen, "run_uuid", alt, err);
+		if (rc == 0 && (out->n == 0 || out->v[0][0] == '\0') && alt->n > 0) {
+			memcpy(out, alt, sizeof *out);
+		}
+		free(alt);
+	}
+	return rc;
+}
