@@ -90,8 +90,7 @@ int store_open(const char *uri, struct store **out, char **err)
 		}
 		rc = store_sqlite_open(path, &s, err);
 	} else if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
-		*err = errdup("store %s: the PostgreSQL backend is not built yet; use sqlite:///PATH", "postgresql://…");
-		return -EINVAL;
+		rc = store_pg_open(uri, &s, err);
 	} else {
 		*err = errdup("store \"%s\": expected sqlite:///PATH or postgresql://…", uri);
 		return -EINVAL;
@@ -109,8 +108,10 @@ int store_open(const char *uri, struct store **out, char **err)
 
 void store_close(struct store *s)
 {
-	if (s)
+	if (s) {
+		pthread_mutex_destroy(&s->lock);
 		s->be->close(s);
+	}
 }
 
 int store_exec(struct store *s, const char *sql, size_t nparams, const char *const *params, struct store_rows *rows,
@@ -118,7 +119,10 @@ int store_exec(struct store *s, const char *sql, size_t nparams, const char *con
 {
 	if (rows)
 		memset(rows, 0, sizeof *rows);
-	return s->be->exec(s, sql, nparams, params, rows, err);
+	pthread_mutex_lock(&s->lock);
+	int rc = s->be->exec(s, sql, nparams, params, rows, err);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 int store_begin(struct store *s, char **err)
@@ -140,7 +144,10 @@ void store_rollback(struct store *s)
 
 long store_changes(struct store *s)
 {
-	return s->be->changes(s);
+	pthread_mutex_lock(&s->lock);
+	long n = s->be->changes(s);
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 int store_schema_version(struct store *s)

@@ -2,6 +2,7 @@
 #ifndef MG_STORE_BACKEND_H
 #define MG_STORE_BACKEND_H
 #include "store/store.h"
+#include <pthread.h>
 #include <time.h>
 
 struct store_backend {
@@ -16,8 +17,10 @@ struct store {
 	const struct store_backend *be;
 	int version;
 	void *db;
+	pthread_mutex_t lock;	/* one statement at a time on the connection */
 };
 
 int store_sqlite_open(const char *path, struct store **out, char **err);
+int store_pg_open(const char *uri, struct store **out, char **err);
 
 #endif

@@ -119,6 +119,7 @@ int store_sqlite_open(const char *path, struct store **out, char **err)
 	sqlite3_busy_timeout(db, 5000);
 	struct store *s = mem_calloc(1, sizeof *s);
 	s->be = &sqlite_backend;
+	pthread_mutex_init(&s->lock, NULL);
 	s->db = db;
 	const char *pragmas[] = { "PRAGMA foreign_keys = ON", memory ? "PRAGMA journal_mode = MEMORY"
 								 : "PRAGMA journal_mode = WAL",

@@ -131,6 +131,14 @@ class Gateway:
         return rc
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    from pg import Postgres
+    pg = Postgres()
+    yield pg
+    pg.stop()
+
+
 @pytest.fixture
 def fake():
     f = FakeMLflow()
