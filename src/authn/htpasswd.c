@@ -37,6 +37,11 @@ int htpasswd_classify(const char *hash, enum htpasswd_scheme *scheme)
 		*scheme = HTP_SSHA;
 		return strlen(hash) > 6 + 28 ? 0 : -EINVAL;
 	}
+	if (strncmp(hash, "pbkdf2:", 7) == 0 || strncmp(hash, "scrypt:", 7) == 0) {
+		/* only in MLflow's auth database (imported), never in htpasswd files */
+		*scheme = HTP_WERKZEUG;
+		return strchr(hash, '$') ? 0 : -EINVAL;
+	}
 	for (int i = 0; crypt_prefixes[i]; i++) {
 		if (strncmp(hash, crypt_prefixes[i], strlen(crypt_prefixes[i])) == 0) {
 			*scheme = HTP_CRYPT;
@@ -212,9 +217,78 @@ static int verify_ssha(const char *hash, const char *password)
 	return CRYPTO_memcmp(md, raw, SHA_DIGEST_LENGTH) == 0 ? 0 : -EACCES;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Werkzeug's generate_password_hash formats, as MLflow's auth app stores
+ * them: "pbkdf2:<digest>:<iterations>$<salt>$<hex>" (the salt text is the
+ * salt bytes; the key is the digest's size) and "scrypt:<N>:<r>:<p>$<salt>$<hex>"
+ * (64-byte key). */
+static int verify_werkzeug(const char *hash, const char *password)
+{
+	const char *d1 = strchr(hash, '$');
+	const char *d2 = d1 ? strchr(d1 + 1, '$') : NULL;
+	if (d2 == NULL)
+		return -EINVAL;
+	char method[64];
+	size_t ml = (size_t)(d1 - hash);
+	if (ml >= sizeof method)
+		return -EINVAL;
+	memcpy(method, hash, ml);
+	method[ml] = '\0';
+	const char *salt = d1 + 1;
+	size_t sl = (size_t)(d2 - salt);
+	const char *hex = d2 + 1;
+	size_t hl = strlen(hex);
+	unsigned char want[64], got[64];
+	if (hl % 2 || hl / 2 > sizeof want || hl == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < hl / 2; i++) {
+		int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		want[i] = (unsigned char)(a * 16 + b);
+	}
+	size_t klen = hl / 2;
+	int ok = 0;
+	if (strncmp(method, "pbkdf2:", 7) == 0) {
+		char dname[16];
+		unsigned long iter = 0;
+		if (sscanf(method + 7, "%15[a-z0-9]:%lu", dname, &iter) != 2 || iter == 0 || iter > 10000000)
+			return -EINVAL;
+		const EVP_MD *md = strcmp(dname, "sha256") == 0 ? EVP_sha256()
+				 : strcmp(dname, "sha512") == 0 ? EVP_sha512()
+				 : strcmp(dname, "sha1") == 0 ? EVP_sha1() : NULL;
+		if (md == NULL || klen != (size_t)EVP_MD_get_size(md))
+			return -EINVAL;
+		ok = PKCS5_PBKDF2_HMAC(password, (int)strlen(password), (const unsigned char *)salt, (int)sl, (int)iter,
+				       md, (int)klen, got);
+	} else {
+		unsigned long n = 0, r = 0, p = 0;
+		if (sscanf(method + 7, "%lu:%lu:%lu", &n, &r, &p) != 3 || n < 2 || n > (1UL << 20) || r == 0 ||
+		    r > 64 || p == 0 || p > 16)
+			return -EINVAL;
+		ok = EVP_PBE_scrypt(password, strlen(password), (const unsigned char *)salt, sl, n, r, p,
+				    132 * n * r * p + (1 << 20), got, klen);
+	}
+	if (ok != 1)
+		return -EINVAL;
+	int rc = CRYPTO_memcmp(got, want, klen) == 0 ? 0 : -EACCES;
+	mem_wipe(got, sizeof got);
+	return rc;
+}
+
 int htpasswd_verify(const char *hash, enum htpasswd_scheme scheme, const char *password)
 {
 	switch (scheme) {
+	case HTP_WERKZEUG:
+		return verify_werkzeug(hash, password);
 	case HTP_APR1: {
 		char out[128];
 		if (apr_md5_encode(password, hash, out, sizeof out) != 0)

@@ -13,6 +13,7 @@ enum htpasswd_scheme {
 	HTP_SHA1,	/* {SHA} */
 	HTP_SSHA,	/* {SSHA} (salted SHA-1, nginx) */
 	HTP_CRYPT,	/* crypt(3) modular: $2y$/$2b$/$2a$, $5$, $6$, $y$, $gy$, $7$, $1$ */
+	HTP_WERKZEUG,	/* Werkzeug/MLflow: pbkdf2:sha256:N$salt$hex, scrypt:N:r:p$salt$hex */
 };
 
 struct htpasswd_entry {

@@ -8,7 +8,7 @@
 
 struct user_rec {
 	char username[128];
-	char password_hash[128];	/* "" for none */
+	char password_hash[512];	/* "" for none (bcrypt, or imported Werkzeug formats) */
 	bool is_admin;
 	bool disabled;
 	int64_t created_at;

@@ -32,6 +32,11 @@ static const char *const vectors[][3] = {
 	{ "u9", "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$viA1zGzhVh18V34CCmQPocRAj9Fw7EN4cR3F4ocAlMC", "secret9" },
 	/* bcrypt $2b$ */
 	{ "u10", "$2b$04$abcdefghijklmnopqrstuuHuvhx4DTuVDHoEV/yVLLA2LIqi5r0KG", "secret10" },
+	/* Werkzeug generate_password_hash (MLflow's auth database), pbkdf2 */
+	{ "w1", "pbkdf2:sha256:600000$efKyNqIx3GTUvmXI$3f11cec8a4ac610d49aa9688e6a1ac385e9a72208a13e99828be885ed0ce765f", "pw1" },
+	{ "w2", "pbkdf2:sha256:260000$Lt1rW0otfnOwk1SP$8d2d17ff8340a995837547662d7e662adf7fdad2037d5ae36c80a1a6694f6712", "pw3" },
+	/* Werkzeug 3 scrypt format (hashlib.scrypt, 64-byte key) */
+	{ "w3", "scrypt:16384:8:1$saltsaltsalt$18dbac8a07138ed5ff35675aff551b49519cec10baae45e51874792975bb00708e702dd1639019e1704a2a5db0b665435ceed89e499ad20ee2f14e757c4bd863", "pw-s" },
 	/* {SSHA}, salted SHA-1 as nginx reads it */
 	{ "u12", "{SSHA}PRubaJAsCMxRd91IGel0odjS+g5zYWx0c2FsdA==", "secret12" },
 };
@@ -60,6 +65,10 @@ static void test_refused_formats(void **state)
 	assert_int_equal(htpasswd_classify("{PLAIN}secret", &s), -EINVAL);
 	assert_int_equal(htpasswd_classify("", &s), -EINVAL);
 	assert_int_equal(htpasswd_classify("{SHA}short", &s), -EINVAL);
+	assert_int_equal(htpasswd_classify("pbkdf2:sha256:1000", &s), -EINVAL);
+	assert_int_equal(htpasswd_verify("pbkdf2:md5:1000$s$00", HTP_WERKZEUG, "x"), -EINVAL);
+	assert_int_equal(htpasswd_verify("scrypt:3:8:1$s$0011", HTP_WERKZEUG, "x"), -EINVAL);	/* N not a power of 2 */
+	assert_int_equal(htpasswd_verify("pbkdf2:sha256:1000$s$zz", HTP_WERKZEUG, "x"), -EINVAL);
 }
 
 static char *write_tmp(const char *content)
