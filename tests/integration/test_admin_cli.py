@@ -1,5 +1,6 @@
 """Identity-store administration from the command line: users, groups,
 grants, tokens (issue 3's CLI, working directly on the store)."""
+import json
 import os
 import re
 import sqlite3
@@ -90,3 +91,29 @@ def test_default_store_location(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / "var" / "mlgate.db").st_mode) == 0o600
     bad = subprocess.run([BIN, "group", "list", "--store", "mysql://x"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 1 and "expected sqlite:///PATH" in bad.stderr
+
+
+def test_access_review(tmp_path):
+    for args in [("user", "add", "alice", "--stdin"), ("user", "add", "root", "--admin", "--stdin")]:
+        assert mg(tmp_path, *args, input="pw\n").returncode == 0
+    assert mg(tmp_path, "group", "add", "team-a").returncode == 0
+    assert mg(tmp_path, "group", "member", "add", "team-a", "alice").returncode == 0
+    assert mg(tmp_path, "grant", "@team-a", "EDIT", "experiment", "1").returncode == 0
+    assert mg(tmp_path, "grant", "bob", "MANAGE", "pattern", "team-a/*").returncode == 0
+    assert mg(tmp_path, "grant", "carol", "READ", "model", "churn").returncode == 0
+    assert mg(tmp_path, "token", "create", "--user", "alice", "--name", "old").returncode == 0
+    csv = mg(tmp_path, "access-review", "--format", "csv").stdout.splitlines()
+    assert csv[0] == "user,source,via,resource_kind,resource,level"
+    assert sorted(csv[1:]) == sorted([
+        "root,admin,-,*,*,MANAGE", "bob,pattern,-,pattern,team-a/*,MANAGE", "carol,direct,-,model,churn,READ",
+        "alice,group,@team-a,experiment,1,EDIT", "*,default,-,*,*,READ"])
+    doc = json.loads(mg(tmp_path, "access-review", "--format", "json").stdout)
+    assert {u["name"] for u in doc["unused"] if u["kind"] == "user"} == {"alice", "root"}
+    assert [u["name"] for u in doc["unused"] if u["kind"] == "token"] == ["alice/old"]
+    # default_permission from the config file shows up
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"default_permission: NO_PERMISSIONS\nstore: sqlite:///{tmp_path}/s.db\n")
+    text = subprocess.run([BIN, "access-review", "-c", str(cfg)], capture_output=True, text=True).stdout
+    assert re.search(r"^\*\s+default\s+-\s+\*\s+\*\s+NO_PERMISSIONS$", text, re.M)
+    assert "never logged in" in text
+    assert mg(tmp_path, "access-review", "--format", "xml").returncode == 2
