@@ -20,6 +20,9 @@ int cli_access_review(int argc, char **argv);
  * returns -1 on failure; who prefixes messages. */
 int cli_new_password_hash(const char *who, bool from_stdin, char hash[128]);
 
+/* Formats a Unix-seconds string as UTC ISO 8601, or `none` for NULL/0. */
+void cli_fmt_time(const char *secs, const char *none, char *out, size_t n);
+
 struct store;
 /* Removes "--store URI" and "-c FILE" from argv (updating *argc) and opens
  * the store they name: --store, else the config file's `store`, else the

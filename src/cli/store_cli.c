@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define DEFAULT_STORE_DIR "./var"
 
@@ -52,4 +53,17 @@ struct store *cli_open_store(int *argc, char **argv, const char *who)
 	}
 	config_free(cfg);
 	return s;
+}
+
+void cli_fmt_time(const char *secs, const char *none, char *out, size_t n)
+{
+	long long t = secs ? atoll(secs) : 0;
+	if (t == 0) {
+		snprintf(out, n, "%s", none);
+		return;
+	}
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

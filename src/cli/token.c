@@ -15,19 +15,6 @@ static const char usage[] =
 	"       mlgate token revoke ID\n"
 	"  every form takes --store URI or -c FILE\n";
 
-static void fmt_time(const char *v, char *out, size_t n)
-{
-	long long t = v ? atoll(v) : 0;
-	if (t == 0) {
-		snprintf(out, n, "-");
-		return;
-	}
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int cli_token(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -81,10 +68,10 @@ int cli_token(int argc, char **argv)
 			       "LAST USED", "REVOKED");
 			for (size_t i = 0; i < r.nrows; i++) {
 				char c[32], e[32], l[32], v[32];
-				fmt_time(store_value(&r, i, 3), c, sizeof c);
-				fmt_time(store_value(&r, i, 4), e, sizeof e);
-				fmt_time(store_value(&r, i, 5), l, sizeof l);
-				fmt_time(store_value(&r, i, 6), v, sizeof v);
+				cli_fmt_time(store_value(&r, i, 3), "-", c, sizeof c);
+				cli_fmt_time(store_value(&r, i, 4), "-", e, sizeof e);
+				cli_fmt_time(store_value(&r, i, 5), "-", l, sizeof l);
+				cli_fmt_time(store_value(&r, i, 6), "-", v, sizeof v);
 				printf("%-16s %-20s %-20s %-20s %-20s %-20s %s\n", store_value(&r, i, 0),
 				       store_value(&r, i, 1), store_value(&r, i, 2), c, e, l, v);
 			}

@@ -33,19 +33,6 @@ static int report(int rc, char *err, const char *what, const char *name)
 	return 1;
 }
 
-static void fmt_time(const char *v, char *out, size_t n)
-{
-	long long t = v ? atoll(v) : 0;
-	if (t == 0) {
-		snprintf(out, n, "never");
-		return;
-	}
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int cli_user(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -91,8 +78,8 @@ int cli_user(int argc, char **argv)
 			printf("%-24s %-5s %-8s %-20s %s\n", "USER", "ADMIN", "DISABLED", "CREATED", "LAST LOGIN");
 			for (size_t i = 0; i < r.nrows; i++) {
 				char c[32], l[32];
-				fmt_time(store_value(&r, i, 3), c, sizeof c);
-				fmt_time(store_value(&r, i, 4), l, sizeof l);
+				cli_fmt_time(store_value(&r, i, 3), "never", c, sizeof c);
+				cli_fmt_time(store_value(&r, i, 4), "never", l, sizeof l);
 				printf("%-24s %-5s %-8s %-20s %s\n", store_value(&r, i, 0),
 				       atoi(store_value(&r, i, 1)) ? "yes" : "no", atoi(store_value(&r, i, 2)) ? "yes" : "no",
 				       c, l);
