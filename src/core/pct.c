@@ -1,0 +1,42 @@
+/* In-place percent-decoding. */
+#include "core/pct.h"
+
+static int hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+static int decode_once(char *s)
+{
+	char *r = s, *w = s;
+	int changed = 0;
+	while (*r) {
+		if (r[0] == '%' && hexv(r[1]) >= 0 && hexv(r[2]) >= 0) {
+			int v = hexv(r[1]) * 16 + hexv(r[2]);
+			if (v == 0)
+				return -1;	/* %00 would cut the string short */
+			*w++ = (char)v;
+			r += 3;
+			changed = 1;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return changed;
+}
+
+int pct_decode_stable(char *s, int max_rounds)
+{
+	for (int round = 0;; round++) {
+		int rc = decode_once(s);
+		if (rc < 0 || (rc > 0 && round >= max_rounds))
+			return -1;
+		if (rc == 0)
+			return 0;
+	}
+}
