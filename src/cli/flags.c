@@ -8,13 +8,15 @@ static void usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
 		"usage: mlgate %s [-c FILE] [--listen ADDR] [--upstream URL] [--htpasswd FILE]\n"
-		"                 [--access-log FILE|-|off] [--workers N]\n"
+		"                 [--access-log FILE|-|off] [--workers N] [--store URI] [--default-permission L]\n"
 		"  -c, --config FILE     YAML configuration (see docs/configuration.md)\n"
 		"      --listen ADDR     listen on ADDR (host:port), replacing the configured listeners\n"
 		"      --upstream URL    MLflow server, e.g. http://127.0.0.1:5000\n"
 		"      --htpasswd FILE   htpasswd file with the users\n"
 		"      --access-log F    access log file, - for stdout, off\n"
-		"      --workers N       worker threads (0: one per core)\n",
+		"      --workers N       worker threads (0: one per core)\n"
+		"      --store URI       identity store: sqlite:///PATH or postgresql://...\n"
+		"      --default-permission LEVEL   NO_PERMISSIONS, READ, EDIT or MANAGE\n",
 		cmd);
 }
 
@@ -27,6 +29,8 @@ int cli_parse_overrides(int argc, char **argv, const char *cmd, struct config_ov
 		{ "htpasswd", required_argument, NULL, 'p' },
 		{ "access-log", required_argument, NULL, 'a' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "store", required_argument, NULL, 's' },
+		{ "default-permission", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -41,6 +45,8 @@ int cli_parse_overrides(int argc, char **argv, const char *cmd, struct config_ov
 		case 'p': ov->htpasswd = optarg; break;
 		case 'a': ov->access_log = optarg; break;
 		case 'w': ov->workers = optarg; break;
+		case 's': ov->store = optarg; break;
+		case 'd': ov->default_permission = optarg; break;
 		case 'h': usage(stdout, cmd); return 1;
 		default: usage(stderr, cmd); return 2;
 		}

@@ -182,7 +182,9 @@ int config__set(struct config *cfg, const struct config_key *k, const char *v, c
 			idx++;
 			c = bar ? bar + 1 : NULL;
 		}
-		*why = "must be one of the listed values";
+		static char msg[160];	/* config loading runs on one thread */
+		snprintf(msg, sizeof msg, "must be one of %s", k->choices);
+		*why = msg;
 		return -EINVAL;
 	}
 	case CK_BOOL:
@@ -406,6 +408,8 @@ int config_load(const struct config_overrides *ov, struct config **out, struct b
 		{ ov ? ov->htpasswd : NULL, "auth.htpasswd", "--htpasswd" },
 		{ ov ? ov->access_log : NULL, "access_log.path", "--access-log" },
 		{ ov ? ov->workers : NULL, "workers", "--workers" },
+		{ ov ? ov->store : NULL, "store", "--store" },
+		{ ov ? ov->default_permission : NULL, "default_permission", "--default-permission" },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		if (flags[i].v == NULL)

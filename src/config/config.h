@@ -81,6 +81,8 @@ struct config_overrides {
 	const char *htpasswd;
 	const char *access_log;
 	const char *workers;
+	const char *store;
+	const char *default_permission;
 };
 
 /* Builds a config: defaults, then the YAML file (if any), then overrides,

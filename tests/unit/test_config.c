@@ -114,7 +114,8 @@ static void test_errors(void **state)
 	expect_error("upstream: {mount: mlflow/}\n", "upstream.mount: must look like /mlflow");
 	expect_error("a: 1\n b: 2\n", ":2:5: invalid multiline plain key");
 	expect_error("- just\n- a list\n", "the top level must be a mapping");
-	expect_error("access_log: {format: xml}\n", "access_log.format: must be one of");
+	expect_error("access_log: {format: xml}\n", "access_log.format: must be one of combined|json");
+	expect_error("default_permission: WRITE\n", "default_permission: must be one of NO_PERMISSIONS|READ|EDIT|MANAGE");
 	expect_error("limits: {max_header_size: lots}\n", "limits.max_header_size: must be a size");
 	struct config *cfg;
 	struct buf err;
