@@ -4,6 +4,7 @@
  * parser lets the last one win and a proxy reading the first would be
  * bypassed. */
 #include "authz/mlflow_params.h"
+#include "core/pct.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -25,15 +26,6 @@ void mlflow_params_camel(const char *snake, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) into out; -1 when too long. Bad escapes stay
  * literal, as Werkzeug leaves them. */
 static int url_decode(const char *s, size_t n, char *out, size_t cap)
@@ -45,8 +37,8 @@ static int url_decode(const char *s, size_t n, char *out, size_t cap)
 		char c = s[i];
 		if (c == '+') {
 			c = ' ';
-		} else if (c == '%' && i + 2 < n && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
-			c = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
+		} else if (c == '%' && i + 2 < n && pct_hex(s[i + 1]) >= 0 && pct_hex(s[i + 2]) >= 0) {
+			c = (char)(pct_hex(s[i + 1]) * 16 + pct_hex(s[i + 2]));
 			i += 2;
 		}
 		out[o++] = c;

@@ -1,7 +1,7 @@
 /* In-place percent-decoding. */
 #include "core/pct.h"
 
-static int hexv(char c)
+int pct_hex(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -15,8 +15,8 @@ static int decode_once(char *s)
 	char *r = s, *w = s;
 	int changed = 0;
 	while (*r) {
-		if (r[0] == '%' && hexv(r[1]) >= 0 && hexv(r[2]) >= 0) {
-			int v = hexv(r[1]) * 16 + hexv(r[2]);
+		if (r[0] == '%' && pct_hex(r[1]) >= 0 && pct_hex(r[2]) >= 0) {
+			int v = pct_hex(r[1]) * 16 + pct_hex(r[2]);
 			if (v == 0)
 				return -1;	/* %00 would cut the string short */
 			*w++ = (char)v;

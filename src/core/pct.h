@@ -7,4 +7,7 @@
  * escape decodes to NUL. */
 int pct_decode_stable(char *s, int max_rounds);
 
+/* The value of one hex digit, or -1. */
+int pct_hex(char c);
+
 #endif
