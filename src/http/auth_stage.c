@@ -12,6 +12,7 @@
 #include "authn/users.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,6 +93,28 @@ static void flight_work(uv_work_t *req)
 	f->ok = false;
 }
 
+/* The worker's own first-level cache: a hit takes no lock (the shared cache's
+ * stripes would be contended by every worker for one busy user). Entries
+ * live one second, tied to the htpasswd generation like the shared ones. */
+static struct cred_l1 *l1_slot(struct worker *w, const uint8_t key[CRED_KEY_LEN])
+{
+	return &w->cred_l1[key[1] & 63];
+}
+
+static bool l1_hit(struct worker *w, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now)
+{
+	struct cred_l1 *e = l1_slot(w, key);
+	return e->expires > now && e->gen == gen && CRYPTO_memcmp(e->key, key, CRED_KEY_LEN) == 0;
+}
+
+static void l1_fill(struct worker *w, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now)
+{
+	struct cred_l1 *e = l1_slot(w, key);
+	memcpy(e->key, key, CRED_KEY_LEN);
+	e->gen = gen;
+	e->expires = now + 1000;
+}
+
 static void flight_done(uv_work_t *req, int status)
 {
 	struct auth_flight *f = req->data;
@@ -105,8 +128,11 @@ static void flight_done(uv_work_t *req, int status)
 	if (ok) {
 		if (f->by_token)
 			cred_cache_insert_user(w->srv->token_cache, f->key, 0, server_now_ms(), f->who);
-		else
+		else {
 			cred_cache_insert_user(w->srv->cache, f->key, f->rt->users->generation, server_now_ms(), f->who);
+			if (f->rt->cfg->cache_ttl >= 1000)
+				l1_fill(w, f->key, f->rt->users->generation, server_now_ms());
+		}
 	}
 	struct waiter *wt = f->waiters;
 	while (wt) {
@@ -132,7 +158,16 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	cred_cache_key(w->srv->cache, kind == AUTH_BEARER ? "" : user, kind == AUTH_BEARER ? 0 : ul, secret, sl, key);
 	char who[128];
 	uint64_t now = server_now_ms();
-	if (kind == AUTH_BASIC && cred_cache_lookup(w->srv->cache, key, c->rt->users->generation, now)) {
+	uint64_t gen = c->rt->users->generation;
+	if (kind == AUTH_BASIC && l1_hit(w, key, gen, now)) {
+		conn_after_auth(c, user);
+		return;
+	}
+	if (kind == AUTH_BASIC && cred_cache_lookup(w->srv->cache, key, gen, now)) {
+		/* refilled only from the shared cache, so an entry outlives the
+		 * shared one's TTL by one second at most */
+		if (c->rt->cfg->cache_ttl >= 1000)
+			l1_fill(w, key, gen, now);
 		conn_after_auth(c, user);
 		return;
 	}

@@ -42,6 +42,11 @@ struct worker {
 	size_t nidle;
 	struct block_pool blocks;
 	struct auth_flight *flights;	/* credential verifications under way */
+	struct cred_l1 {		/* lock-free first level of the Basic cache (1 s) */
+		uint8_t key[32];
+		uint64_t gen;
+		uint64_t expires;
+	} cred_l1[64];
 	char reqid_prefix[17];
 	uint64_t reqid_seq;
 	bool draining;
