@@ -47,6 +47,8 @@ const struct config_key config_keys[] = {
 	  "Request body outside the artifact routes (413 past it; 0: unlimited)." },
 	{ "limits.max_artifact_body_size", CK_SIZE, OFF(max_artifact_body_size), "0",
 	  "Request body on mlflow-artifacts routes (0: unlimited)." },
+	{ "limits.max_json_body_size", CK_SIZE, OFF(max_json_body_size), "16m",
+	  "MLflow API requests with JSON bodies are read whole (to be inspected) up to this size (413 past it)." },
 	{ "limits.max_connections", CK_INT, OFF(max_connections), "16384", "Client connections per worker." },
 	{ "timeouts.header", CK_DURATION, OFF(header_timeout), "10s", "Receiving a whole request head (408 past it)." },
 	{ "timeouts.body", CK_DURATION, OFF(body_timeout), "60s", "Idle time while receiving a request body (408 past it)." },
@@ -371,6 +373,8 @@ static int validate(struct config *cfg, struct buf *errors)
 		VFAIL("limits.max_header_size: must be between 1k and 1m");
 	if (cfg->max_target_size < 256 || cfg->max_target_size >= cfg->max_header_size)
 		VFAIL("limits.max_target_size: must be at least 256 and below limits.max_header_size");
+	if (cfg->max_json_body_size < 1024)
+		VFAIL("limits.max_json_body_size: must be at least 1k");
 	if (cfg->max_connections < 1)
 		VFAIL("limits.max_connections: must be at least 1");
 	if (cfg->cache_size < 1)

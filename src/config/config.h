@@ -56,6 +56,7 @@ struct config {
 	int64_t max_target_size;
 	int64_t max_body_size;		/* 0: unlimited */
 	int64_t max_artifact_body_size;	/* 0: unlimited */
+	int64_t max_json_body_size;	/* MLflow API bodies read whole for inspection */
 	int64_t max_connections;	/* per worker */
 
 	uint64_t header_timeout;

@@ -292,6 +292,7 @@ static void conn_maybe_free(struct conn *c)
 	tls_conn_free(c->tls);
 	buf_free(&c->in);
 	buf_free(&c->uphead);
+	buf_free(&c->body);
 	req_info_clear(&c->ri);
 	if (c->rt)
 		runtime_unref(c->rt);
@@ -391,6 +392,9 @@ void conn_request_done(struct conn *c)
 	c->resp_head_done = c->resp_done = false;
 	c->req_discard = false;
 	c->head_sent = false;
+	c->req_buffering = false;
+	c->body_buffered = false;
+	buf_free(&c->body);
 	c->up_paused = false;
 	c->retried = false;
 	c->requests++;
@@ -519,14 +523,8 @@ static int build_upstream_head(struct conn *c, const struct h1_message *m, const
 	if (m->host && m->host_len)
 		rc |= buf_header(b, "X-Forwarded-Host", m->host, m->host_len);
 	rc |= buf_header(b, "X-Request-Id", c->ri.request_id, strlen(c->ri.request_id));
-	if (m->framing == H1_BODY_LENGTH) {
-		rc |= buf_appends(b, "Content-Length: ");
-		rc |= buf_u64(b, (unsigned long long)m->content_length);
-		rc |= buf_appends(b, "\r\n");
-	} else if (m->framing == H1_BODY_CHUNKED)
-		rc |= buf_appends(b, "Transfer-Encoding: chunked\r\n");
-	else if (m->content_length == 0 && h1_find(m, "content-length"))
-		rc |= buf_appends(b, "Content-Length: 0\r\n");
+	/* framing lines are added when the head is sent (proxy.c): a buffered
+	 * body is sent with its own length */
 	return rc ? -ENOBUFS : 0;
 }
 
@@ -579,6 +577,8 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	c->keep_alive = m->keep_alive && !c->w->draining;
 	c->req_framing = m->framing;
 	c->req_remaining = m->content_length;
+	c->req_content_length = m->content_length;
+	c->req_cl_zero = m->framing == H1_BODY_NONE && h1_find(m, "content-length") != NULL;
 	c->req_body_bytes = 0;
 	c->req_body_done = m->framing == H1_BODY_NONE;
 	c->expect_continue = m->expect_continue && m->framing != H1_BODY_NONE;
@@ -744,7 +744,7 @@ static void conn_on_plain(struct conn *c, struct block *blk, const char *data, s
 		try_parse(c);
 		break;
 	case CS_PROXY:
-		if (!c->req_body_done && (c->head_sent || c->req_discard)) {
+		if (!c->req_body_done && (c->head_sent || c->req_discard || c->req_buffering)) {
 			proxy_client_body(c, blk, data, len);
 			return;
 		}
@@ -765,7 +765,7 @@ static void conn_on_plain(struct conn *c, struct block *blk, const char *data, s
 	 * once it holds a head's worth (the loop does not toggle per request). */
 	if (c->state != CS_IDLE && c->state != CS_HEAD && c->state != CS_CLOSING &&
 	    c->in.len >= (size_t)c->rt->cfg->max_header_size &&
-	    !(c->state == CS_PROXY && !c->req_body_done && (c->head_sent || c->req_discard)))
+	    !(c->state == CS_PROXY && !c->req_body_done && (c->head_sent || c->req_discard || c->req_buffering)))
 		conn_read_stop(c);
 }
 

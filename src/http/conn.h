@@ -74,6 +74,11 @@ struct conn {
 	bool req_body_done;
 	bool req_discard;		/* MLflow answered early: read and drop the rest */
 	bool head_sent;			/* request head is on its way to MLflow: body may follow */
+	bool req_buffering;		/* collecting a JSON API body before going upstream */
+	bool body_buffered;		/* the whole body is in c->body */
+	bool req_cl_zero;		/* the client sent Content-Length: 0 */
+	uint64_t req_content_length;	/* as the client framed it (H1_BODY_LENGTH) */
+	struct buf body;		/* buffered JSON body (bounded) */
 	bool expect_continue;
 
 	/* response, upstream -> client */

@@ -6,6 +6,7 @@
 #include "http/conn.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "authz/mlflow_routes.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,21 @@ void proxy_abort(struct conn *c)
 
 static void response_complete(struct conn *c);
 
+static void body_limit_exceeded(struct conn *c);
+
 static void write_up(struct conn *c, uv_buf_t *bufs, unsigned n, struct block *blk)
 {
 	if (c->req_discard)
 		return;
+	if (c->req_buffering) {
+		for (unsigned i = 0; i < n; i++) {
+			if (buf_append(&c->body, bufs[i].base, bufs[i].len)) {
+				body_limit_exceeded(c);
+				return;
+			}
+		}
+		return;
+	}
 	upstream_write(c->up, bufs, n, blk);
 	if (c->state == CS_PROXY && c->up && upstream_write_queue(c->up) > HIGH_WATER)
 		conn_read_stop(c);
@@ -68,9 +80,20 @@ static void body_limit_exceeded(struct conn *c)
 		proxy_abort(c);
 }
 
+static void proxy_connect(struct conn *c);
+
 static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 {
 	c->req_body_done = true;
+	if (c->req_buffering) {
+		c->req_buffering = false;
+		c->body_buffered = true;
+		if (rest_len && buf_append(&c->in, rest, rest_len))
+			c->keep_alive = false;
+		conn_set_timer(c, 0);
+		proxy_connect(c);
+		return;
+	}
 	conn_set_timer(c, 0);
 	if (rest_len && buf_append(&c->in, rest, rest_len)) {
 		c->keep_alive = false;
@@ -126,6 +149,11 @@ void proxy_client_body(struct conn *c, struct block *blk, const char *data, size
 			 * a block of its own. */
 			if (c->req_discard)
 				continue;
+			if (c->req_buffering) {
+				uv_buf_t db = block_buf(d, dlen);
+				write_up(c, &db, 1, blk);
+				continue;
+			}
 			struct block *fb = block_get(&c->w->blocks);
 			int fl = snprintf(fb->data, 24, "%zx\r\n", dlen);
 			uv_buf_t ub[3] = { uv_buf_init(fb->data, (unsigned)fl), block_buf(d, dlen),
@@ -134,9 +162,11 @@ void proxy_client_body(struct conn *c, struct block *blk, const char *data, size
 			block_unref(fb);
 			write_up(c, ub + 1, 2, blk);
 		} else if (rc == H1C_DONE) {
-			static char last[] = "0\r\n\r\n";
-			uv_buf_t ub = uv_buf_init(last, 5);
-			write_up(c, &ub, 1, NULL);
+			if (!c->req_buffering) {
+				static char last[] = "0\r\n\r\n";
+				uv_buf_t ub = uv_buf_init(last, 5);
+				write_up(c, &ub, 1, NULL);
+			}
 			req_body_finished(c, data, len);
 			return;
 		}
@@ -460,7 +490,7 @@ void proxy_upstream_eof(struct conn *c, int status)
 		return;
 	}
 	if (!c->resp_head_done && c->up && c->up->reused && c->up->in.len == 0 &&
-	    c->req_framing == H1_BODY_NONE && !c->retried) {
+	    (c->req_framing == H1_BODY_NONE || c->body_buffered) && !c->retried) {
 		/* A pooled connection MLflow had just closed: try once on a new one. */
 		upstream_close(c->up);
 		c->up = NULL;
@@ -482,12 +512,51 @@ void proxy_upstream_timeout(struct conn *c)
 	upstream_failed(c, 504, "no response within upstream.response_timeout");
 }
 
+/* Body bytes that arrived with the head sit in c->in (with any pipelined
+ * request after them): feed them through the body path. */
+static void feed_pending_body(struct conn *c)
+{
+	if (c->in.len == 0 || c->req_body_done)
+		return;
+	struct buf pending = c->in;
+	buf_init(&c->in, pending.max);
+	size_t off = 0;
+	while (off < pending.len && c->state == CS_PROXY) {
+		if (c->req_body_done) {
+			if (buf_append(&c->in, pending.data + off, pending.len - off))
+				c->keep_alive = false;
+			break;
+		}
+		struct block *pb = block_get(&c->w->blocks);
+		size_t n = pending.len - off < BLOCK_SIZE ? pending.len - off : BLOCK_SIZE;
+		memcpy(pb->data, pending.data + off, n);
+		proxy_client_body(c, pb, pb->data, n);
+		block_unref(pb);
+		off += n;
+	}
+	buf_free(&pending);
+}
+
 /* Sends the head (with the identity header) and whatever body bytes came
  * with it, then lets the client's body flow. */
 static void send_request(struct conn *c)
 {
 	struct upstream *u = c->up;
 	if (!c->retried) {	/* a retry resends the finished head */
+		/* framing regenerated from our own parse (or the buffered body) */
+		if (c->body_buffered) {
+			buf_appends(&c->uphead, "Content-Length: ");
+			buf_u64(&c->uphead, (unsigned long long)c->body.len);
+			buf_appends(&c->uphead, "\r\n");
+		} else if (c->req_framing == H1_BODY_LENGTH) {
+			buf_appends(&c->uphead, "Content-Length: ");
+			buf_u64(&c->uphead, (unsigned long long)c->req_content_length);
+			buf_appends(&c->uphead, "\r\n");
+		} else if (c->req_framing == H1_BODY_CHUNKED) {
+			buf_appends(&c->uphead, "Transfer-Encoding: chunked\r\n");
+		} else if (c->req_cl_zero) {
+			buf_appends(&c->uphead, "Content-Length: 0\r\n");
+		}
 		if (c->ri.user[0])
 			buf_header(&c->uphead, c->rt->cfg->user_header, c->ri.user, strlen(c->ri.user));
 		buf_appends(&c->uphead, "\r\n");
@@ -503,7 +572,8 @@ static void send_request(struct conn *c)
 	struct block *b = block_get(&c->w->blocks);
 	if (c->uphead.len + take <= BLOCK_SIZE) {
 		memcpy(b->data, c->uphead.data, c->uphead.len);
-		memcpy(b->data + c->uphead.len, c->in.data, take);
+		if (take)
+			memcpy(b->data + c->uphead.len, c->in.data, take);
 		uv_buf_t ub = uv_buf_init(b->data, (unsigned)(c->uphead.len + take));
 		upstream_write(u, &ub, 1, b);
 	} else {
@@ -519,6 +589,15 @@ static void send_request(struct conn *c)
 	}
 	block_unref(b);
 	c->head_sent = true;
+	for (size_t off = 0; c->body_buffered && off < c->body.len;) {
+		size_t n = c->body.len - off < BLOCK_SIZE ? c->body.len - off : BLOCK_SIZE;
+		struct block *bb = block_get(&c->w->blocks);
+		memcpy(bb->data, c->body.data + off, n);
+		uv_buf_t ub = uv_buf_init(bb->data, (unsigned)n);
+		upstream_write(u, &ub, 1, bb);
+		block_unref(bb);
+		off += n;
+	}
 	if (take > 0) {
 		buf_consume(&c->in, take);
 		c->req_remaining -= take;
@@ -534,27 +613,7 @@ static void send_request(struct conn *c)
 		return;
 	if (c->expect_continue)
 		conn_write_str(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-	/* Body bytes that arrived with the head sit in c->in (with any pipelined
-	 * request after them): feed them through the body path. */
-	if (c->in.len > 0) {
-		struct buf pending = c->in;
-		buf_init(&c->in, pending.max);
-		size_t off2 = 0;
-		while (off2 < pending.len && c->state == CS_PROXY) {
-			if (c->req_body_done) {
-				if (buf_append(&c->in, pending.data + off2, pending.len - off2))
-					c->keep_alive = false;
-				break;
-			}
-			struct block *pb = block_get(&c->w->blocks);
-			size_t n = pending.len - off2 < BLOCK_SIZE ? pending.len - off2 : BLOCK_SIZE;
-			memcpy(pb->data, pending.data + off2, n);
-			proxy_client_body(c, pb, pb->data, n);
-			block_unref(pb);
-			off2 += n;
-		}
-		buf_free(&pending);
-	}
+	feed_pending_body(c);
 	if (c->state == CS_PROXY && !c->req_body_done) {
 		conn_set_timer(c, c->rt->cfg->body_timeout);
 		if (upstream_write_queue(u) < HIGH_WATER)
@@ -579,10 +638,48 @@ static void on_retry_ready(struct conn *c, int status)
 	on_upstream_ready(c, status);
 }
 
-void proxy_start(struct conn *c)
+static void proxy_connect(struct conn *c)
 {
-	c->state = CS_PROXY;
 	c->ri.upstream_used = true;
 	c->ri.upstream_start_ms = server_now_ms();
 	upstream_acquire(c->w, c, on_upstream_ready);
+}
+
+/* MLflow API calls whose parameters are in a JSON body are read whole
+ * (bounded by limits.max_json_body_size) before MLflow is contacted, so the
+ * request can be inspected; MLflow gets the same bytes with a Content-Length.
+ * Artifact bodies and unknown routes stream as they come. */
+static bool wants_buffering(struct conn *c)
+{
+	if (c->req_body_done)
+		return false;
+	struct route_match m;
+	if (mlflow_routes_match(c->ri.method, c->ri.path, strlen(c->ri.path), &m))
+		return false;
+	return m.route->source == ID_PARAMS && m.route->resource != RES_ARTIFACT;
+}
+
+void proxy_start(struct conn *c)
+{
+	c->state = CS_PROXY;
+	if (!wants_buffering(c)) {
+		proxy_connect(c);
+		return;
+	}
+	uint64_t limit = (uint64_t)c->rt->cfg->max_json_body_size;
+	if (c->req_body_limit && c->req_body_limit < limit)
+		limit = c->req_body_limit;
+	if (c->req_framing == H1_BODY_LENGTH && c->req_content_length > limit) {
+		body_limit_exceeded(c);
+		return;
+	}
+	c->req_buffering = true;
+	buf_init(&c->body, (size_t)limit);
+	if (c->expect_continue)
+		conn_write_str(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	feed_pending_body(c);
+	if (c->state == CS_PROXY && c->req_buffering) {
+		conn_set_timer(c, c->rt->cfg->body_timeout);
+		conn_read_start(c);
+	}
 }

@@ -433,3 +433,29 @@ def test_connection_limit(gateway_factory, fake):
         s.sendall(b"GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         assert s.recv(100).startswith(b"HTTP/1.1 200")
         s.close()
+
+
+def test_json_api_bodies_are_read_whole(gateway_factory, fake):
+    """MLflow API calls with JSON bodies reach MLflow with a Content-Length,
+    whatever framing the client used; over limits.max_json_body_size is 413;
+    artifact uploads still stream chunked."""
+    g = gateway_factory(extra_yaml="limits:\n  max_json_body_size: 4k\n")
+    body = json.dumps({"run_id": "r1", "metrics": [{"key": "m", "value": i, "timestamp": 1, "step": i}
+                                                   for i in range(40)]}).encode()
+    assert len(body) < 4096
+    r = requests.post(g.url + "/api/2.0/mlflow/runs/log-batch", auth=AUTH,
+                      data=iter([body[:100], body[100:]]))  # chunked from the client
+    assert r.status_code == 200, r.text
+    rec = fake.seen()[-1]
+    assert rec.header("Transfer-Encoding") is None
+    assert rec.header("Content-Length") == str(len(body))
+    assert rec.body_sha256 == hashlib.sha256(body).hexdigest()
+    big = b'{"run_id": "r1", "pad": "' + b"x" * 5000 + b'"}'
+    assert requests.post(g.url + "/api/2.0/mlflow/runs/log-batch", auth=AUTH, data=big).status_code == 413
+    assert requests.post(g.url + "/api/2.0/mlflow/runs/log-batch", auth=AUTH,
+                         data=iter([big[:3000], big[3000:]])).status_code == 413
+    n = len(fake.seen())
+    r = requests.put(g.url + "/api/2.0/mlflow-artifacts/artifacts/1/x", auth=AUTH, data=iter([b"a" * 5000] * 3))
+    assert r.status_code == 200 and r.json()["body_len"] == 15000
+    assert fake.seen()[-1].header("Transfer-Encoding") == "chunked"
+    assert len(fake.seen()) == n + 1
