@@ -59,6 +59,12 @@ int users_set_admin(struct store *s, const char *user, bool is_admin, char **err
 	return need_one_change(s, store_exec(s, "UPDATE users SET is_admin = $2 WHERE username = $1", 2, p, NULL, err));
 }
 
+int users_set_disabled(struct store *s, const char *user, bool disabled, char **err)
+{
+	const char *p[] = { user, disabled ? "1" : "0" };
+	return need_one_change(s, store_exec(s, "UPDATE users SET disabled = $2 WHERE username = $1", 2, p, NULL, err));
+}
+
 int users_get(struct store *s, const char *user, struct user_rec *out, char **err)
 {
 	struct store_rows r;

@@ -21,6 +21,8 @@ int users_add(struct store *s, const char *user, const char *password_hash, bool
 int users_delete(struct store *s, const char *user, char **err);
 int users_set_password(struct store *s, const char *user, const char *password_hash, char **err);
 int users_set_admin(struct store *s, const char *user, bool is_admin, char **err);
+/* A disabled user cannot log in (password or token); grants stay. */
+int users_set_disabled(struct store *s, const char *user, bool disabled, char **err);
 int users_get(struct store *s, const char *user, struct user_rec *out, char **err);
 /* Records a successful login (best effort: errors are ignored). */
 void users_touch_login(struct store *s, const char *user, int64_t now);

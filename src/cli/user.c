@@ -14,6 +14,7 @@ static const char usage[] =
 	"       mlgate user list\n"
 	"       mlgate user passwd USER [--stdin]\n"
 	"       mlgate user admin USER on|off\n"
+	"       mlgate user disable|enable USER\n"
 	"  every form takes --store URI or -c FILE (default store: sqlite:///./var/mlgate.db)\n";
 
 static int report(int rc, char *err, const char *what, const char *name)
@@ -71,6 +72,8 @@ int cli_user(int argc, char **argv)
 			: report(users_set_password(s, pos[0], hash, &err), err, "user", pos[0]);
 	} else if (strcmp(op, "admin") == 0 && np == 2 && (strcmp(pos[1], "on") == 0 || strcmp(pos[1], "off") == 0)) {
 		rc = report(users_set_admin(s, pos[0], strcmp(pos[1], "on") == 0, &err), err, "user", pos[0]);
+	} else if ((strcmp(op, "disable") == 0 || strcmp(op, "enable") == 0) && np == 1) {
+		rc = report(users_set_disabled(s, pos[0], op[0] == 'd', &err), err, "user", pos[0]);
 	} else if (strcmp(op, "list") == 0 && np == 0) {
 		struct store_rows r;
 		rc = report(users_list(s, &r, &err), err, "user", "");

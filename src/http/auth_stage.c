@@ -51,6 +51,15 @@ static bool verify_token(struct auth_flight *f, const char *token)
 	free(err);
 	if (rc != 0)
 		return false;
+	/* a disabled store user's tokens stop working too */
+	struct user_rec *u = mem_alloc(sizeof *u);
+	err = NULL;
+	bool disabled = users_get(f->w->srv->store, owner, u, &err) == 0 && u->disabled;
+	free(err);
+	mem_wipe(u, sizeof *u);
+	free(u);
+	if (disabled)
+		return false;
 	snprintf(f->who, sizeof f->who, "%s", owner);
 	f->by_token = true;
 	return true;

@@ -88,3 +88,17 @@ def test_npm_client_with_token(gw, fake):
     assert res["ok"] is True, res
     assert res["created"]["user"] == "bob"
     assert {r.header("X-Forwarded-User") for r in fake.seen()} == {"bob"}
+
+
+def test_disabled_user(gw, fake):
+    assert mg(gw, "user", "add", "dora", "--stdin", input="dora-pw\n").returncode == 0
+    tok = mg(gw, "token", "create", "--user", "dora", "--name", "t").stdout.strip()
+    assert fresh_get(gw, headers={"Authorization": "Bearer " + tok}).status_code == 200
+    assert mg(gw, "user", "disable", "dora").returncode == 0
+    assert "yes" in [l.split()[2] for l in mg(gw, "user", "list").stdout.splitlines() if l.startswith("dora")]
+    assert fresh_get(gw, auth=("dora", "dora-pw")).status_code == 401
+    time.sleep(1.05)  # the token's one-second cache
+    assert fresh_get(gw, headers={"Authorization": "Bearer " + tok}).status_code == 401
+    assert mg(gw, "user", "enable", "dora").returncode == 0
+    assert fresh_get(gw, auth=("dora", "dora-pw")).status_code == 200
+    assert mg(gw, "user", "disable", "nobody").returncode == 1
