@@ -6,6 +6,7 @@
 #include "http/conn.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "authz/mlflow_params.h"
 #include "authz/mlflow_routes.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ static void body_limit_exceeded(struct conn *c)
 }
 
 static void proxy_connect(struct conn *c);
+static bool request_is_unambiguous(struct conn *c, const struct route_match *m);
 
 static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 {
@@ -91,6 +93,10 @@ static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 		if (rest_len && buf_append(&c->in, rest, rest_len))
 			c->keep_alive = false;
 		conn_set_timer(c, 0);
+		struct route_match m;
+		if (mlflow_routes_match(c->ri.method, c->ri.path, strlen(c->ri.path), &m) == 0 &&
+		    !request_is_unambiguous(c, &m))
+			return;
 		proxy_connect(c);
 		return;
 	}
@@ -645,25 +651,52 @@ static void proxy_connect(struct conn *c)
 	upstream_acquire(c->w, c, on_upstream_ready);
 }
 
+/* Refuses what MLflow would read differently from a careful reader
+ * (mlflow-api.md §1.2, the oidc-plugin bypasses): a GET or HEAD with a body,
+ * an id field given in both snake_case and camelCase, duplicate JSON keys,
+ * a body that is not a JSON object. Answers 400 and returns false. */
+static bool request_is_unambiguous(struct conn *c, const struct route_match *m)
+{
+	const struct mlflow_route *r = m->route;
+	if (r->source != ID_PARAMS || r->field == NULL)
+		return true;
+	const char *q = strchr(c->ri.target, '?');
+	const char *query = q ? q + 1 : "";
+	const char *err = NULL;
+	int rc = mlflow_params_extract(c->ri.method, query, strlen(query), c->body.data ? c->body.data : "",
+				       c->body.len, r->field, c->w->params, &err);
+	if (rc == 0)
+		return true;
+	log_info("refused %s %s from %s: %s request_id=%s", c->ri.method, c->ri.path, c->peer, err,
+		 c->ri.request_id);
+	c->keep_alive = c->keep_alive && c->req_body_done;
+	errpage_send(c, 400, "INVALID_PARAMETER_VALUE", err, NULL);
+	return false;
+}
+
 /* MLflow API calls whose parameters are in a JSON body are read whole
  * (bounded by limits.max_json_body_size) before MLflow is contacted, so the
  * request can be inspected; MLflow gets the same bytes with a Content-Length.
  * Artifact bodies and unknown routes stream as they come. */
-static bool wants_buffering(struct conn *c)
-{
-	if (c->req_body_done)
-		return false;
-	struct route_match m;
-	if (mlflow_routes_match(c->ri.method, c->ri.path, strlen(c->ri.path), &m))
-		return false;
-	return m.route->source == ID_PARAMS && m.route->resource != RES_ARTIFACT;
-}
-
 void proxy_start(struct conn *c)
 {
 	c->state = CS_PROXY;
-	if (!wants_buffering(c)) {
-		proxy_connect(c);
+	struct route_match m;
+	if (mlflow_routes_match(c->ri.method, c->ri.path, strlen(c->ri.path), &m) != 0 ||
+	    m.route->source != ID_PARAMS) {
+		proxy_connect(c);	/* not an API call read from parameters: stream */
+		return;
+	}
+	if (!c->req_body_done && (strcmp(c->ri.method, "GET") == 0 || c->ri.head)) {
+		/* MLflow would read the body when the query is empty: refuse. */
+		log_info("refused %s %s with a body from %s request_id=%s", c->ri.method, c->ri.path, c->peer,
+			 c->ri.request_id);
+		errpage_send(c, 400, "INVALID_PARAMETER_VALUE", "GET or HEAD request with a body", NULL);
+		return;
+	}
+	if (c->req_body_done) {
+		if (request_is_unambiguous(c, &m))
+			proxy_connect(c);
 		return;
 	}
 	uint64_t limit = (uint64_t)c->rt->cfg->max_json_body_size;

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/conn.h"
+#include "authz/mlflow_params.h"
 #include "tls/tls_filter.h"
 #include "store/store.h"
 #include <sys/stat.h>
@@ -215,6 +216,7 @@ static int worker_init(struct server *srv, struct worker *w, int id)
 	w->drain_timer.data = w;
 	buf_init(&w->alog_pending, 64 * 1024);
 	buf_init(&w->head_scratch, 80 * 1024);
+	w->params = mem_alloc(sizeof *w->params);
 	uv_prepare_init(&w->loop, &w->alog_flush);
 	w->alog_flush.data = w;
 	uv_prepare_start(&w->alog_flush, on_alog_flush);
@@ -406,6 +408,7 @@ int server_run(const struct config_overrides *ov)
 		block_pool_drain(&w->blocks);
 		buf_free(&w->alog_pending);
 		buf_free(&w->head_scratch);
+		free(w->params);
 		pthread_mutex_destroy(&w->mbox_lock);
 	}
 	for (int i = 0; i < 4; i++)

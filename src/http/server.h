@@ -17,6 +17,7 @@ struct upstream;
 struct auth_flight;
 struct cred_cache;
 struct access_log;
+struct param_values;
 
 struct listener {
 	uv_tcp_t tcp;
@@ -54,6 +55,7 @@ struct worker {
 	struct h1_message req_msg;	/* parse scratch: requests (one at a time per loop) */
 	struct h1_message resp_msg;	/* parse scratch: responses */
 	struct buf head_scratch;	/* response heads are built here */
+	struct param_values *params;	/* id-extraction scratch (large: allocated once) */
 	struct buf alog_pending;	/* access log lines not yet written */
 	uv_prepare_t alog_flush;	/* writes them before the loop waits */
 };

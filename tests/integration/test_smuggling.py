@@ -110,3 +110,41 @@ def test_response_smuggling_from_upstream_is_contained(gateway_factory, tmp_path
     resp = raw_request(g.port, f"GET /api/2.0/mlflow/x HTTP/1.1\r\nHost: a\r\n{A}Connection: close\r\n\r\n".encode())
     assert resp.startswith(b"HTTP/1.1 502")
     srv.close()
+
+
+AMBIGUOUS = [
+    ("dual_spelling_body", "POST", "/api/2.0/mlflow/runs/create",
+     '{"experiment_id": "1", "experimentId": "2"}'),
+    ("dual_spelling_query", "GET", "/api/2.0/mlflow/experiments/get?experiment_id=1&experimentId=2", ""),
+    ("duplicate_json_key", "POST", "/api/2.0/mlflow/experiments/delete",
+     '{"experiment_id": "1", "experiment_id": "2"}'),
+    ("run_uuid_dual", "POST", "/ajax-api/2.0/mlflow/runs/log-metric", '{"run_uuid": "a", "runUuid": "b"}'),
+    ("get_with_body", "GET", "/api/2.0/mlflow/experiments/get", '{"experiment_id": "2"}'),
+    ("head_with_body", "HEAD", "/api/2.0/mlflow/runs/get", '{"run_id": "2"}'),
+    ("not_an_object", "POST", "/api/2.0/mlflow/runs/create", '["experiment_id", "1"]'),
+    ("bad_json", "POST", "/api/2.0/mlflow/registered-models/rename", '{"name": '),
+    ("malformed_route_dual", "POST", "/api/2.0mlflow/experiments/search-datasets",
+     '{"experiment_ids": ["1"], "experimentIds": ["2"]}'),
+]
+
+
+@pytest.mark.parametrize("name,method,path,body", AMBIGUOUS, ids=[a[0] for a in AMBIGUOUS])
+def test_ambiguous_mlflow_requests_refused(gw, fake, name, method, path, body):
+    raw = (f"{method} {path} HTTP/1.1\r\nHost: a\r\n{A}Content-Type: application/json\r\n"
+           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}")
+    resp = raw_request(gw.port, raw.encode())
+    assert resp.startswith(b"HTTP/1.1 400 "), (name, resp[:200])
+    if method != "HEAD":
+        assert b'"error_code":"INVALID_PARAMETER_VALUE"' in resp
+    time.sleep(0.05)
+    assert fake.seen() == []
+
+
+def test_unambiguous_requests_pass(gw, fake):
+    import requests
+    auth = ("alice", USERS["alice"])
+    assert requests.post(gw.url + "/api/2.0/mlflow/runs/create", json={"experimentId": "1"}, auth=auth).status_code == 200
+    assert requests.get(gw.url + "/api/2.0/mlflow/experiments/get?experiment_id=1", auth=auth).status_code == 200
+    assert requests.post(gw.url + "/api/2.0/mlflow/runs/log-metric", json={"run_uuid": "a", "key": "k"},
+                         auth=auth).status_code == 200
+    assert len(fake.seen()) == 3
