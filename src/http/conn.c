@@ -394,6 +394,7 @@ void conn_request_done(struct conn *c)
 	c->head_sent = false;
 	c->req_buffering = false;
 	c->body_buffered = false;
+	c->route = NULL;
 	buf_free(&c->body);
 	c->up_paused = false;
 	c->retried = false;

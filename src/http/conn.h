@@ -10,6 +10,7 @@
 #include "http/server.h"
 
 struct tls_conn;
+struct mlflow_route;
 
 enum conn_state {
 	CS_IDLE = 0,	/* between requests, waiting for a first byte */
@@ -79,6 +80,7 @@ struct conn {
 	bool req_cl_zero;		/* the client sent Content-Length: 0 */
 	uint64_t req_content_length;	/* as the client framed it (H1_BODY_LENGTH) */
 	struct buf body;		/* buffered JSON body (bounded) */
+	const struct mlflow_route *route;	/* the MLflow route matched by proxy_start, or NULL */
 	bool expect_continue;
 
 	/* response, upstream -> client */

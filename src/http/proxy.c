@@ -82,7 +82,7 @@ static void body_limit_exceeded(struct conn *c)
 }
 
 static void proxy_connect(struct conn *c);
-static bool request_is_unambiguous(struct conn *c, const struct route_match *m);
+static bool request_is_unambiguous(struct conn *c);
 
 static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 {
@@ -93,9 +93,7 @@ static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 		if (rest_len && buf_append(&c->in, rest, rest_len))
 			c->keep_alive = false;
 		conn_set_timer(c, 0);
-		struct route_match m;
-		if (mlflow_routes_match(c->ri.method, c->ri.path, strlen(c->ri.path), &m) == 0 &&
-		    !request_is_unambiguous(c, &m))
+		if (c->route && !request_is_unambiguous(c))
 			return;
 		proxy_connect(c);
 		return;
@@ -655,9 +653,9 @@ static void proxy_connect(struct conn *c)
  * (mlflow-api.md §1.2, the oidc-plugin bypasses): a GET or HEAD with a body,
  * an id field given in both snake_case and camelCase, duplicate JSON keys,
  * a body that is not a JSON object. Answers 400 and returns false. */
-static bool request_is_unambiguous(struct conn *c, const struct route_match *m)
+static bool request_is_unambiguous(struct conn *c)
 {
-	const struct mlflow_route *r = m->route;
+	const struct mlflow_route *r = c->route;
 	if (r->source != ID_PARAMS || r->field == NULL)
 		return true;
 	const char *q = strchr(c->ri.target, '?');
@@ -687,6 +685,7 @@ void proxy_start(struct conn *c)
 		proxy_connect(c);	/* not an API call read from parameters: stream */
 		return;
 	}
+	c->route = m.route;
 	if (!c->req_body_done && (strcmp(c->ri.method, "GET") == 0 || c->ri.head)) {
 		/* MLflow would read the body when the query is empty: refuse. */
 		log_info("refused %s %s with a body from %s request_id=%s", c->ri.method, c->ri.path, c->peer,
@@ -695,7 +694,7 @@ void proxy_start(struct conn *c)
 		return;
 	}
 	if (c->req_body_done) {
-		if (request_is_unambiguous(c, &m))
+		if (request_is_unambiguous(c))
 			proxy_connect(c);
 		return;
 	}

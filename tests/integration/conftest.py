@@ -193,3 +193,17 @@ def raw_request(port, data, timeout=5.0, read_until_close=True, host="127.0.0.1"
         return b"".join(chunks)
     finally:
         s.close()
+
+
+def read_until_close(sock):
+    """Everything the peer sends until it closes (or the socket times out)."""
+    data = b""
+    while True:
+        try:
+            b = sock.recv(4096)
+        except OSError:
+            break
+        if not b:
+            break
+        data += b
+    return data

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import USERS, free_port, raw_request
+from conftest import USERS, free_port, raw_request, read_until_close
 from fake_mlflow import PATTERN, pattern_bytes
 
 AUTH = ("alice", USERS["alice"])
@@ -250,15 +250,7 @@ def test_slowloris_408(gateway_factory):
             s.sendall(b"X-a: b\r\n")
         except OSError:
             break
-    data = b""
-    while True:
-        try:
-            b = s.recv(4096)
-        except OSError:
-            break
-        if not b:
-            break
-        data += b
+    data = read_until_close(s)
     elapsed = time.time() - t0
     assert data.startswith(b"HTTP/1.1 408"), data
     assert elapsed < 3.0
@@ -407,15 +399,7 @@ def test_idle_request_body_408(gateway_factory, fake):
     s.sendall((f"POST /api/2.0/mlflow/runs/log-batch HTTP/1.1\r\nHost: a\r\n{HDR}\r\n"
                "Content-Length: 100\r\n\r\n{\"partial\":").encode())
     t0 = time.time()
-    data = b""
-    while True:
-        try:
-            b = s.recv(4096)
-        except OSError:
-            break
-        if not b:
-            break
-        data += b
+    data = read_until_close(s)
     assert data.startswith(b"HTTP/1.1 408"), data
     assert time.time() - t0 < 3
     assert fake.seen() == []  # MLflow never got a complete request
