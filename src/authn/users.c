@@ -16,6 +16,17 @@ static int need_one_change(struct store *s, int rc)
 	return rc;
 }
 
+/* Tells running gateways (which poll the counters) to drop what they cached:
+ * "credentials" for logins, "grants" for decisions. */
+static int bump(struct store *s, int rc, bool creds, bool grants, char **err)
+{
+	if (rc == 0 && creds)
+		rc = store_generation_bump(s, "credentials", err);
+	if (rc == 0 && grants)
+		rc = store_generation_bump(s, "grants", err);
+	return rc;
+}
+
 int users_add(struct store *s, const char *user, const char *password_hash, bool is_admin, char **err)
 {
 	if (!htpasswd_valid_user(user))
@@ -23,8 +34,8 @@ int users_add(struct store *s, const char *user, const char *password_hash, bool
 	char now[24];
 	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
 	const char *p[] = { user, password_hash, is_admin ? "1" : "0", now };
-	return store_exec(s, "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4)",
-			  4, p, NULL, err);
+	return bump(s, store_exec(s, "INSERT INTO users (username, password_hash, is_admin, created_at) "
+				  "VALUES ($1, $2, $3, $4)", 4, p, NULL, err), true, true, err);
 }
 
 int users_delete(struct store *s, const char *user, char **err)
@@ -42,7 +53,7 @@ int users_delete(struct store *s, const char *user, char **err)
 			rc = -ENOENT;
 	}
 	if (rc == 0)
-		return store_commit(s, err);
+		return bump(s, store_commit(s, err), true, true, err);
 	store_rollback(s);
 	return rc;
 }
@@ -50,19 +61,33 @@ int users_delete(struct store *s, const char *user, char **err)
 int users_set_password(struct store *s, const char *user, const char *password_hash, char **err)
 {
 	const char *p[] = { user, password_hash };
-	return need_one_change(s, store_exec(s, "UPDATE users SET password_hash = $2 WHERE username = $1", 2, p, NULL, err));
+	return bump(s, need_one_change(s, store_exec(s, "UPDATE users SET password_hash = $2 WHERE username = $1", 2, p,
+						     NULL, err)), true, false, err);
 }
 
-int users_set_admin(struct store *s, const char *user, bool is_admin, char **err)
+int users_set_admin(struct store *s, const char *user, bool is_admin, bool create_profile, char **err)
 {
-	const char *p[] = { user, is_admin ? "1" : "0" };
-	return need_one_change(s, store_exec(s, "UPDATE users SET is_admin = $2 WHERE username = $1", 2, p, NULL, err));
+	if (!htpasswd_valid_user(user))
+		return -EINVAL;
+	if (!create_profile) {
+		const char *p[] = { user, is_admin ? "1" : "0" };
+		return bump(s, need_one_change(s, store_exec(s, "UPDATE users SET is_admin = $2 WHERE username = $1", 2, p,
+							     NULL, err)), false, true, err);
+	}
+	/* An htpasswd-only user gets a row without a password to hold the flag. */
+	char now[24];
+	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+	const char *p[] = { user, is_admin ? "1" : "0", now };
+	return bump(s, store_exec(s, "INSERT INTO users (username, password_hash, is_admin, created_at) "
+				  "VALUES ($1, NULL, $2, $3) ON CONFLICT (username) DO UPDATE SET is_admin = excluded.is_admin",
+				  3, p, NULL, err), false, true, err);
 }
 
 int users_set_disabled(struct store *s, const char *user, bool disabled, char **err)
 {
 	const char *p[] = { user, disabled ? "1" : "0" };
-	return need_one_change(s, store_exec(s, "UPDATE users SET disabled = $2 WHERE username = $1", 2, p, NULL, err));
+	return bump(s, need_one_change(s, store_exec(s, "UPDATE users SET disabled = $2 WHERE username = $1", 2, p, NULL,
+						     err)), true, true, err);
 }
 
 int users_get(struct store *s, const char *user, struct user_rec *out, char **err)

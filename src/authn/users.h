@@ -20,7 +20,9 @@ int users_add(struct store *s, const char *user, const char *password_hash, bool
 /* Deletes the user with their group memberships, grants and tokens. */
 int users_delete(struct store *s, const char *user, char **err);
 int users_set_password(struct store *s, const char *user, const char *password_hash, char **err);
-int users_set_admin(struct store *s, const char *user, bool is_admin, char **err);
+/* create_profile: the user lives in htpasswd; a password-less row is made
+ * to hold the flag if there is none (else -ENOENT for an unknown user). */
+int users_set_admin(struct store *s, const char *user, bool is_admin, bool create_profile, char **err);
 /* A disabled user cannot log in (password or token); grants stay. */
 int users_set_disabled(struct store *s, const char *user, bool disabled, char **err);
 int users_get(struct store *s, const char *user, struct user_rec *out, char **err);

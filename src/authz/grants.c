@@ -13,6 +13,13 @@ static void now_str(char out[24])
 	snprintf(out, 24, "%lld", (long long)time(NULL));
 }
 
+/* A change that running gateways must see within a second bumps the
+ * "grants" counter they poll. */
+static int bump(struct store *s, int rc, char **err)
+{
+	return rc == 0 ? store_generation_bump(s, "grants", err) : rc;
+}
+
 int groups_add(struct store *s, const char *name, char **err)
 {
 	char now[24];
@@ -33,7 +40,7 @@ int groups_delete(struct store *s, const char *name, char **err)
 	if (rc == 0 && store_changes(s) == 0)
 		rc = -ENOENT;
 	if (rc == 0)
-		return store_commit(s, err);
+		return bump(s, store_commit(s, err), err);
 	store_rollback(s);
 	return rc;
 }
@@ -61,14 +68,15 @@ int groups_member_add(struct store *s, const char *group, const char *user, char
 	if (rc)
 		return rc;
 	const char *p[] = { group, user };
-	return store_exec(s, "INSERT INTO group_members (group_name, username) VALUES ($1, $2)", 2, p, NULL, err);
+	return bump(s, store_exec(s, "INSERT INTO group_members (group_name, username) VALUES ($1, $2)", 2, p, NULL, err),
+		    err);
 }
 
 int groups_member_del(struct store *s, const char *group, const char *user, char **err)
 {
 	const char *p[] = { group, user };
 	int rc = store_exec(s, "DELETE FROM group_members WHERE group_name = $1 AND username = $2", 2, p, NULL, err);
-	return rc == 0 && store_changes(s) == 0 ? -ENOENT : rc;
+	return bump(s, rc == 0 && store_changes(s) == 0 ? -ENOENT : rc, err);
 }
 
 int groups_of(struct store *s, const char *user, struct store_rows *rows, char **err)
@@ -93,9 +101,9 @@ int grants_set(struct store *s, enum principal_kind pk, const char *principal, e
 	char now[24];
 	now_str(now);
 	const char *p[] = { pk_name(pk), principal, policy_resource_kind_name(rk), resource, level_name(level), now };
-	return store_exec(s, "INSERT INTO grants (principal_kind, principal, resource_kind, resource, level, created_at) "
-			  "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (principal_kind, principal, resource_kind, resource) "
-			  "DO UPDATE SET level = excluded.level", 6, p, NULL, err);
+	return bump(s, store_exec(s, "INSERT INTO grants (principal_kind, principal, resource_kind, resource, level, "
+				  "created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (principal_kind, principal, "
+				  "resource_kind, resource) DO UPDATE SET level = excluded.level", 6, p, NULL, err), err);
 }
 
 int grants_revoke(struct store *s, enum principal_kind pk, const char *principal, enum resource_kind rk,
@@ -104,7 +112,7 @@ int grants_revoke(struct store *s, enum principal_kind pk, const char *principal
 	const char *p[] = { pk_name(pk), principal, policy_resource_kind_name(rk), resource };
 	int rc = store_exec(s, "DELETE FROM grants WHERE principal_kind = $1 AND principal = $2 AND resource_kind = $3 "
 			    "AND resource = $4", 4, p, NULL, err);
-	return rc == 0 && store_changes(s) == 0 ? -ENOENT : rc;
+	return bump(s, rc == 0 && store_changes(s) == 0 ? -ENOENT : rc, err);
 }
 
 int grants_list(struct store *s, struct store_rows *rows, char **err)

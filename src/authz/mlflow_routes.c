@@ -97,6 +97,13 @@ static const struct mlflow_route table[] = {
 	/* hand-registered Flask routes, outside /api (versions 0) */
 	R("GET", "/get-artifact", 0, RES_RUN, ID_QUERY, "run_id", LEVEL_READ, "GetArtifact"),
 	R("GET", "/model-versions/get-artifact", 0, RES_MODEL, ID_QUERY, "name", LEVEL_READ, "GetModelVersionArtifact"),
+	/* the UI: any authenticated user (what it shows comes through the API) */
+	R("GET", "/", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "UserInterface"),
+	R("GET", "/static-files/", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "UserInterface"),
+	R("GET", "/favicon.ico", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "UserInterface"),
+	R("GET", "/version", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "GetVersion"),
+	R("GET", "/health", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "Health"),
+	R("GET", "/mlflow/server-info", V3, RES_NONE, ID_PATH, NULL, LEVEL_READ, "GetServerInfo"),
 	/* webhooks: the server calls arbitrary URLs (SSRF surface): admin only */
 	R("POST", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "CreateWebhook"),
 	R("GET", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "ListWebhooks"),
@@ -117,7 +124,7 @@ const struct mlflow_route *mlflow_routes_table(size_t *n)
 static bool match_path(const char *pat, const char *path, size_t len, struct route_match *m)
 {
 	size_t pl = strlen(pat);
-	if (pat[pl - 1] == '/') {
+	if (pl > 1 && pat[pl - 1] == '/') {
 		if (len <= pl || memcmp(path, pat, pl) != 0)
 			return false;
 		m->rest = path + pl;

@@ -14,6 +14,7 @@ int cli_revoke(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_import_mlflow_auth(int argc, char **argv);
 int cli_access_review(int argc, char **argv);
+int cli_routes(int argc, char **argv);
 
 /* Reads a new password (no-echo prompt, asked twice, or the first line of
  * stdin) and writes its bcrypt (cost 12) hash into hash[128]. Prints why and
@@ -29,6 +30,9 @@ struct store;
  * default ./var/mlgate.db (its directory created 0700). Prints why and returns
  * NULL on failure. */
 struct store *cli_open_store(int *argc, char **argv, const char *who);
+/* The htpasswd file named by the configuration cli_open_store read (the
+ * default ./var/htpasswd without one). */
+const char *cli_htpasswd_path(void);
 
 /* Parses the flags serve and check-config share into ov. Returns 0, 1 after
  * printing help, or 2 after a usage error. */

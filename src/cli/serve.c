@@ -1,17 +1,20 @@
 /* `mlgate serve`: runs the gateway. On the embedded defaults, the first
- * start creates ./var/htpasswd with an "admin" user and prints its random
- * password once. */
+ * start creates ./var/htpasswd with an "admin" user (an administrator in the
+ * identity store) and prints its random password once. */
 #include "authn/htpasswd.h"
 #include "authn/htpasswd_write.h"
+#include "authn/users.h"
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/server.h"
+#include "store/store.h"
 #include <errno.h>
 #include <libgen.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,6 +56,22 @@ static int create_default_htpasswd(const char *path)
 	return 0;
 }
 
+static int make_admin(const char *uri, const char *user)
+{
+	struct store *s = NULL;
+	char *err = NULL;
+	if (strcmp(uri, "sqlite:///./var/mlgate.db") == 0)
+		mkdir("./var", 0700);
+	int rc = store_open(uri, &s, &err);
+	if (rc == 0)
+		rc = users_set_admin(s, user, true, true, &err);
+	if (rc)
+		log_error("cannot make %s an administrator in %s: %s", user, uri, err ? err : strerror(-rc));
+	free(err);
+	store_close(s);
+	return rc ? -1 : 0;
+}
+
 int cli_serve(int argc, char **argv)
 {
 	struct config_overrides ov;
@@ -69,7 +88,7 @@ int cli_serve(int argc, char **argv)
 			config_free(cfg);
 			return 1;
 		}
-		if (create_default_htpasswd(cfg->htpasswd)) {
+		if (create_default_htpasswd(cfg->htpasswd) || make_admin(cfg->store, "admin")) {
 			config_free(cfg);
 			return 1;
 		}

@@ -12,6 +12,13 @@
 
 #define DEFAULT_STORE_DIR "./var"
 
+static char htpasswd_path[4096] = "./var/htpasswd";
+
+const char *cli_htpasswd_path(void)
+{
+	return htpasswd_path;
+}
+
 struct store *cli_open_store(int *argc, char **argv, const char *who)
 {
 	const char *uri = NULL, *cfgfile = NULL;
@@ -31,12 +38,13 @@ struct store *cli_open_store(int *argc, char **argv, const char *who)
 	*argc = w;
 	argv[w] = NULL;
 	struct config *cfg = NULL;
-	if (uri == NULL) {
-		struct config_overrides ov = { .config_file = cfgfile };
+	if (uri == NULL || cfgfile != NULL) {
+		struct config_overrides ov = { .config_file = cfgfile, .store = uri };
 		cfg = config_load_or_report(&ov);
 		if (cfg == NULL)
 			return NULL;
 		uri = cfg->store;
+		snprintf(htpasswd_path, sizeof htpasswd_path, "%s", cfg->htpasswd);
 		if (strcmp(uri, "sqlite:///./var/mlgate.db") == 0 && mkdir(DEFAULT_STORE_DIR, 0700) == -1 &&
 		    errno != EEXIST) {
 			fprintf(stderr, "%s: cannot create %s: %s\n", who, DEFAULT_STORE_DIR, strerror(errno));

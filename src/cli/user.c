@@ -1,4 +1,5 @@
 /* `mlgate user add|del|list|passwd|admin`: users in the identity store. */
+#include "authn/htpasswd.h"
 #include "authn/users.h"
 #include "cli/cli.h"
 #include "store/store.h"
@@ -13,7 +14,7 @@ static const char usage[] =
 	"       mlgate user del USER\n"
 	"       mlgate user list\n"
 	"       mlgate user passwd USER [--stdin]\n"
-	"       mlgate user admin USER on|off\n"
+	"       mlgate user admin USER on|off   (USER: a store user or one in the htpasswd file)\n"
 	"       mlgate user disable|enable USER\n"
 	"  every form takes --store URI or -c FILE (default store: sqlite:///./var/mlgate.db)\n";
 
@@ -32,6 +33,19 @@ static int report(int rc, char *err, const char *what, const char *name)
 		fprintf(stderr, "mlgate user: %s\n", err ? err : "store error");
 	free(err);
 	return 1;
+}
+
+/* Is user in the configured htpasswd file (so a store profile may be made
+ * to hold their admin flag)? */
+static bool in_htpasswd(const char *user)
+{
+	struct htpasswd *h = NULL;
+	struct buf warn;
+	buf_init(&warn, 65536);
+	bool found = htpasswd_load(cli_htpasswd_path(), &h, &warn) == 0 && htpasswd_find(h, user, strlen(user)) != NULL;
+	buf_free(&warn);
+	htpasswd_free(h);
+	return found;
 }
 
 int cli_user(int argc, char **argv)
@@ -71,7 +85,8 @@ int cli_user(int argc, char **argv)
 		rc = cli_new_password_hash("mlgate user", from_stdin, hash) ? 1
 			: report(users_set_password(s, pos[0], hash, &err), err, "user", pos[0]);
 	} else if (strcmp(op, "admin") == 0 && np == 2 && (strcmp(pos[1], "on") == 0 || strcmp(pos[1], "off") == 0)) {
-		rc = report(users_set_admin(s, pos[0], strcmp(pos[1], "on") == 0, &err), err, "user", pos[0]);
+		rc = report(users_set_admin(s, pos[0], strcmp(pos[1], "on") == 0, in_htpasswd(pos[0]), &err), err, "user",
+			    pos[0]);
 	} else if ((strcmp(op, "disable") == 0 || strcmp(op, "enable") == 0) && np == 1) {
 		rc = report(users_set_disabled(s, pos[0], op[0] == 'd', &err), err, "user", pos[0]);
 	} else if (strcmp(op, "list") == 0 && np == 0) {

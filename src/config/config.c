@@ -64,6 +64,14 @@ const struct config_key config_keys[] = {
 	{ "default_permission", CK_ENUM, OFF(default_permission), "READ",
 	  "Level a user has on an experiment or model when no grant applies (as MLflow's default_permission).",
 	  "NO_PERMISSIONS|READ|EDIT|MANAGE" },
+	{ "authz.admin_unknown_routes", CK_BOOL, OFF(admin_unknown_routes), "true",
+	  "Let administrators reach paths that are not in mlgate's MLflow route table (everyone else gets 403)." },
+	{ "authz.resolve_cache_size", CK_INT, OFF(resolve_cache_size), "4096",
+	  "Answers from MLflow (run, trace, logged model -> experiment; experiment name <-> id) cached per worker." },
+	{ "authz.resolve_ttl", CK_DURATION, OFF(resolve_ttl), "5m",
+	  "How long a run, trace or logged model -> experiment answer is cached (they never move)." },
+	{ "authz.name_ttl", CK_DURATION, OFF(name_ttl), "5s",
+	  "How long an experiment name <-> id answer is cached (names can be renamed or reused)." },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -373,6 +381,8 @@ static int validate(struct config *cfg, struct buf *errors)
 		VFAIL("limits.max_header_size: must be between 1k and 1m");
 	if (cfg->max_target_size < 256 || cfg->max_target_size >= cfg->max_header_size)
 		VFAIL("limits.max_target_size: must be at least 256 and below limits.max_header_size");
+	if (cfg->resolve_cache_size < 4 || cfg->resolve_cache_size > (1 << 24))
+		VFAIL("authz.resolve_cache_size: must be between 4 and 16777216");
 	if (cfg->max_json_body_size < 1024)
 		VFAIL("limits.max_json_body_size: must be at least 1k");
 	if (cfg->max_connections < 1)

@@ -71,6 +71,10 @@ struct config {
 	int64_t hsts_max_age;		/* 0: no Strict-Transport-Security */
 	char *store;			/* identity store URI */
 	int default_permission;		/* enum perm_level */
+	bool admin_unknown_routes;	/* admins may reach routes not in the table */
+	int64_t resolve_cache_size;	/* per worker */
+	uint64_t resolve_ttl;		/* run/trace/logged model -> experiment */
+	uint64_t name_ttl;		/* experiment name <-> id */
 	bool htpasswd_is_default;	/* the embedded default path was used */
 };
 

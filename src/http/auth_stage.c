@@ -28,6 +28,7 @@ struct auth_flight {
 	struct auth_flight *next;
 	struct runtime *rt;
 	enum auth_kind kind;
+	uint64_t gen;			/* credential generation when it started */
 	uint8_t key[CRED_KEY_LEN];
 	char user[BASIC_MAX_USER];
 	char secret[BASIC_MAX_PASSWORD];
@@ -138,9 +139,9 @@ static void flight_done(uv_work_t *req, int status)
 		if (f->by_token)
 			cred_cache_insert_user(w->srv->token_cache, f->key, 0, server_now_ms(), f->who);
 		else {
-			cred_cache_insert_user(w->srv->cache, f->key, f->rt->users->generation, server_now_ms(), f->who);
+			cred_cache_insert_user(w->srv->cache, f->key, f->gen, server_now_ms(), f->who);
 			if (f->rt->cfg->cache_ttl >= 1000)
-				l1_fill(w, f->key, f->rt->users->generation, server_now_ms());
+				l1_fill(w, f->key, f->gen, server_now_ms());
 		}
 	}
 	struct waiter *wt = f->waiters;
@@ -158,6 +159,14 @@ static void flight_done(uv_work_t *req, int status)
 	free(f);
 }
 
+/* Cached successes are tied to the htpasswd file's generation and to the
+ * store's "credentials" counter: a password change, a disabled or deleted
+ * user anywhere makes every cached success a miss. */
+static uint64_t cred_gen(const struct conn *c)
+{
+	return c->rt->users->generation + (atomic_load(&c->w->srv->gen_creds) << 32);
+}
+
 void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const char *secret)
 {
 	struct worker *w = c->w;
@@ -167,7 +176,7 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	cred_cache_key(w->srv->cache, kind == AUTH_BEARER ? "" : user, kind == AUTH_BEARER ? 0 : ul, secret, sl, key);
 	char who[128];
 	uint64_t now = server_now_ms();
-	uint64_t gen = c->rt->users->generation;
+	uint64_t gen = cred_gen(c);
 	if (kind == AUTH_BASIC && l1_hit(w, key, gen, now)) {
 		conn_after_auth(c, user);
 		return;
@@ -189,7 +198,7 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	wt->c = c;
 	conn_pin(c);
 	for (struct auth_flight *f = w->flights; f; f = f->next) {
-		if (f->rt->users == c->rt->users && f->kind == kind && memcmp(f->key, key, CRED_KEY_LEN) == 0) {
+		if (f->gen == gen && f->kind == kind && memcmp(f->key, key, CRED_KEY_LEN) == 0) {
 			wt->next = f->waiters;
 			f->waiters = wt;
 			return;
@@ -199,6 +208,7 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	f->w = w;
 	f->kind = kind;
 	f->rt = runtime_ref(c->rt);
+	f->gen = gen;
 	memcpy(f->key, key, CRED_KEY_LEN);
 	snprintf(f->user, sizeof f->user, "%s", user);
 	snprintf(f->secret, sizeof f->secret, "%s", secret);

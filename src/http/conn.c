@@ -3,6 +3,7 @@
  * authentication) and hand it to the proxy; write responses; keep-alive,
  * pipelining, timeouts and closing. Loop-thread only. */
 #include "http/conn.h"
+#include "http/authz_stage.h"
 #include "audit/access_log.h"
 #include "authn/basic.h"
 #include "authn/bearer.h"
@@ -293,6 +294,7 @@ static void conn_maybe_free(struct conn *c)
 	buf_free(&c->in);
 	buf_free(&c->uphead);
 	buf_free(&c->body);
+	authz_job_free(c);
 	req_info_clear(&c->ri);
 	if (c->rt)
 		runtime_unref(c->rt);
@@ -395,6 +397,8 @@ void conn_request_done(struct conn *c)
 	c->req_buffering = false;
 	c->body_buffered = false;
 	c->route = NULL;
+	c->authed = false;
+	authz_job_free(c);
 	buf_free(&c->body);
 	c->up_paused = false;
 	c->retried = false;
@@ -693,6 +697,7 @@ void conn_after_auth(struct conn *c, const char *user)
 		return;
 	}
 	snprintf(c->ri.user, sizeof c->ri.user, "%s", user);
+	c->authed = true;
 	proxy_start(c);
 }
 

@@ -8,9 +8,10 @@
 #include "http/h1_chunked.h"
 #include "http/h1_parse.h"
 #include "http/server.h"
+#include "authz/mlflow_routes.h"
 
 struct tls_conn;
-struct mlflow_route;
+struct authz_job;
 
 enum conn_state {
 	CS_IDLE = 0,	/* between requests, waiting for a first byte */
@@ -81,6 +82,9 @@ struct conn {
 	uint64_t req_content_length;	/* as the client framed it (H1_BODY_LENGTH) */
 	struct buf body;		/* buffered JSON body (bounded) */
 	const struct mlflow_route *route;	/* the MLflow route matched by proxy_start, or NULL */
+	struct route_match rmatch;	/* the match (points into ri.path) */
+	bool authed;			/* an authenticated request (not a public path) */
+	struct authz_job *az;		/* authorisation under way */
 	bool expect_continue;
 
 	/* response, upstream -> client */
@@ -134,6 +138,8 @@ void proxy_start(struct conn *c);
 void proxy_client_body(struct conn *c, struct block *blk, const char *data, size_t len);
 void proxy_client_drained(struct conn *c);
 void proxy_abort(struct conn *c);
+/* Authorised: contact MLflow and send the request. */
+void proxy_connect(struct conn *c);
 /* called by upstream.c for the connection's exchange */
 void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len);
 void proxy_upstream_eof(struct conn *c, int status);

@@ -8,6 +8,7 @@
 #include "core/mem.h"
 #include "authz/mlflow_params.h"
 #include "authz/mlflow_routes.h"
+#include "http/authz_stage.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +82,17 @@ static void body_limit_exceeded(struct conn *c)
 		proxy_abort(c);
 }
 
-static void proxy_connect(struct conn *c);
 static bool request_is_unambiguous(struct conn *c);
+
+/* The request is complete enough to decide on: authorise it (authenticated
+ * callers) or send it (public paths). */
+static void proxy_go(struct conn *c)
+{
+	if (c->authed)
+		authz_stage_run(c, c->route ? &c->rmatch : NULL);
+	else
+		proxy_connect(c);
+}
 
 static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 {
@@ -95,7 +105,7 @@ static void req_body_finished(struct conn *c, const char *rest, size_t rest_len)
 		conn_set_timer(c, 0);
 		if (c->route && !request_is_unambiguous(c))
 			return;
-		proxy_connect(c);
+		proxy_go(c);
 		return;
 	}
 	conn_set_timer(c, 0);
@@ -642,7 +652,7 @@ static void on_retry_ready(struct conn *c, int status)
 	on_upstream_ready(c, status);
 }
 
-static void proxy_connect(struct conn *c)
+void proxy_connect(struct conn *c)
 {
 	c->ri.upstream_used = true;
 	c->ri.upstream_start_ms = server_now_ms();
@@ -672,6 +682,13 @@ static bool request_is_unambiguous(struct conn *c)
 	return false;
 }
 
+/* Routes whose parameters MLflow may read from a JSON body: everything but
+ * artifact contents (mlflow-artifacts and the raw upload-artifact body). */
+static bool route_reads_json(const struct mlflow_route *r)
+{
+	return r->resource != RES_ARTIFACT && !(r->source == ID_QUERY && strcmp(r->method, "POST") == 0);
+}
+
 /* MLflow API calls whose parameters are in a JSON body are read whole
  * (bounded by limits.max_json_body_size) before MLflow is contacted, so the
  * request can be inspected; MLflow gets the same bytes with a Content-Length.
@@ -679,13 +696,12 @@ static bool request_is_unambiguous(struct conn *c)
 void proxy_start(struct conn *c)
 {
 	c->state = CS_PROXY;
-	struct route_match m;
-	if (mlflow_routes_match(c->ri.method, c->ri.path, strlen(c->ri.path), &m) != 0 ||
-	    m.route->source != ID_PARAMS) {
-		proxy_connect(c);	/* not an API call read from parameters: stream */
+	bool matched = mlflow_routes_match(c->ri.method, c->ri.path, strlen(c->ri.path), &c->rmatch) == 0;
+	c->route = matched ? c->rmatch.route : NULL;
+	if (!matched || !route_reads_json(c->route)) {
+		proxy_go(c);	/* not an API call read from a JSON body: decide now, stream the body */
 		return;
 	}
-	c->route = m.route;
 	if (!c->req_body_done && (strcmp(c->ri.method, "GET") == 0 || c->ri.head)) {
 		/* MLflow would read the body when the query is empty: refuse. */
 		log_info("refused %s %s with a body from %s request_id=%s", c->ri.method, c->ri.path, c->peer,
@@ -695,7 +711,7 @@ void proxy_start(struct conn *c)
 	}
 	if (c->req_body_done) {
 		if (request_is_unambiguous(c))
-			proxy_connect(c);
+			proxy_go(c);
 		return;
 	}
 	uint64_t limit = (uint64_t)c->rt->cfg->max_json_body_size;

@@ -3,6 +3,8 @@
  * SO_REUSEPORT listeners, so connections never move between threads. A reload
  * builds a new runtime snapshot and posts it to every worker's mailbox. */
 #include "http/server.h"
+#include "http/authz_stage.h"
+#include "http/resolve.h"
 #include "audit/access_log.h"
 #include "authn/cred_cache.h"
 #include "core/log.h"
@@ -144,6 +146,7 @@ static void worker_finish(struct worker *w)
 	if (!uv_is_closing((uv_handle_t *)&w->alog_flush))
 		uv_close((uv_handle_t *)&w->alog_flush, worker_handle_closed);
 	upstream_pool_close_all(w);
+	resolve_abort_all(w);
 	if (!uv_is_closing((uv_handle_t *)&w->async))
 		uv_close((uv_handle_t *)&w->async, worker_handle_closed);
 	if (!uv_is_closing((uv_handle_t *)&w->drain_timer))
@@ -200,6 +203,8 @@ static void *worker_main(void *arg)
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	upstream_pool_close_all(w);
 	uv_run(&w->loop, UV_RUN_DEFAULT);	/* let close callbacks run */
+	authz_worker_free(w);
+	resolve_worker_free(w);
 	atomic_fetch_add(&workers_done, 1);
 	return NULL;
 }
@@ -336,6 +341,27 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 }
 
+/* The store's change counters: a change made by `mlgate user|group|grant`
+ * or another instance empties the credential caches ("credentials") or the
+ * workers' decision caches ("grants") within this tick. */
+static void poll_generations(struct server *srv)
+{
+	long long v;
+	char *err = NULL;
+	if (store_generation_get(srv->store, "credentials", &v, &err) == 0 &&
+	    (uint64_t)v != atomic_load(&srv->gen_creds)) {
+		atomic_store(&srv->gen_creds, (uint64_t)v);
+		cred_cache_clear(srv->cache);
+	}
+	free(err);
+	err = NULL;
+	if (store_generation_get(srv->store, "grants", &v, &err) == 0)
+		atomic_store(&srv->gen_grants, (uint64_t)v);
+	else
+		log_error("reading the identity store's change counter failed: %s", err ? err : "store error");
+	free(err);
+}
+
 static void on_watch(uv_timer_t *t)
 {
 	struct server *srv = t->data;
@@ -346,6 +372,7 @@ static void on_watch(uv_timer_t *t)
 	}
 	if (htpasswd_changed(srv->rt->users, srv->rt->cfg->htpasswd))
 		reload(srv, "htpasswd file changed");
+	poll_generations(srv);
 }
 
 int server_run(const struct config_overrides *ov)
@@ -375,6 +402,7 @@ int server_run(const struct config_overrides *ov)
 		free(serr);
 		return 1;
 	}
+	poll_generations(srv);
 	srv->nworkers = cfg->workers > 0 ? cfg->workers : (int)uv_available_parallelism();
 	srv->workers = mem_calloc((size_t)srv->nworkers, sizeof *srv->workers);
 	for (int i = 0; i < srv->nworkers; i++)

@@ -3,6 +3,7 @@
 #ifndef MG_SERVER_H
 #define MG_SERVER_H
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -18,6 +19,10 @@ struct auth_flight;
 struct cred_cache;
 struct access_log;
 struct param_values;
+struct resolve_cache;
+struct resolve_fetch;
+struct az_cache;
+struct az_load;
 
 struct listener {
 	uv_tcp_t tcp;
@@ -56,6 +61,10 @@ struct worker {
 	struct h1_message resp_msg;	/* parse scratch: responses */
 	struct buf head_scratch;	/* response heads are built here */
 	struct param_values *params;	/* id-extraction scratch (large: allocated once) */
+	struct resolve_cache *rcache;	/* MLflow's answers: run -> experiment, ... */
+	struct resolve_fetch *fetches;	/* questions to MLflow under way */
+	struct az_cache *azcache;	/* users' admin flags and grants */
+	struct az_load *azloads;	/* loads of those under way */
 	struct buf alog_pending;	/* access log lines not yet written */
 	uv_prepare_t alog_flush;	/* writes them before the loop waits */
 };
@@ -68,6 +77,9 @@ struct server {
 	struct cred_cache *cache;	/* verified Basic credentials (auth.cache_ttl) */
 	struct cred_cache *token_cache;	/* verified tokens, for one second */
 	struct store *store;		/* identity store (users, groups, grants, tokens) */
+	atomic_uint_least64_t gen_creds;	/* the store's "credentials" counter, polled */
+	atomic_uint_least64_t gen_grants;	/* the store's "grants" counter, polled */
+	uint64_t gen_polled_ms;
 	struct access_log *alog;
 	uv_loop_t loop;			/* main thread: signals, file watching */
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;

@@ -46,5 +46,12 @@ const struct migration migrations[] = {
 	  "  revoked_at BIGINT,\n"
 	  "  UNIQUE (username, name)\n"
 	  ")" },
+	{ 2, "change counters polled by running gateways",
+	  "CREATE TABLE generations (\n"
+	  "  name TEXT PRIMARY KEY,\n"
+	  "  value BIGINT NOT NULL\n"
+	  ");\n"
+	  "INSERT INTO generations (name, value) VALUES ('credentials', 0);\n"
+	  "INSERT INTO generations (name, value) VALUES ('grants', 0)" },
 	{ 0, NULL, NULL },
 };

@@ -169,3 +169,20 @@ void store_rows_free(struct store_rows *r)
 	free(r->v);
 	memset(r, 0, sizeof *r);
 }
+
+int store_generation_bump(struct store *s, const char *which, char **err)
+{
+	return store_exec(s, "UPDATE generations SET value = value + 1 WHERE name = $1", 1, &which, NULL, err);
+}
+
+int store_generation_get(struct store *s, const char *which, long long *out, char **err)
+{
+	struct store_rows r;
+	int rc = store_exec(s, "SELECT value FROM generations WHERE name = $1", 1, &which, &r, err);
+	if (rc)
+		return rc;
+	const char *v = store_value(&r, 0, 0);
+	*out = v ? strtoll(v, NULL, 10) : 0;
+	store_rows_free(&r);
+	return v ? 0 : -ENOENT;
+}

@@ -32,6 +32,12 @@ void store_rollback(struct store *s);
 long store_changes(struct store *s);
 const char *store_value(const struct store_rows *r, size_t row, size_t col);
 void store_rows_free(struct store_rows *r);
+/* Change counters that running gateways poll to drop cached decisions:
+ * "credentials" (passwords, disabled flags, deleted users) and "grants"
+ * (grants, groups, memberships, admin flags). A failed bump is logged by the
+ * caller's error path; the change itself has already happened. */
+int store_generation_bump(struct store *s, const char *which, char **err);
+int store_generation_get(struct store *s, const char *which, long long *out, char **err);
 /* The schema version after migrations. */
 int store_schema_version(struct store *s);
 

@@ -57,7 +57,7 @@ def make_htpasswd(path, users=None):
 
 class Gateway:
     def __init__(self, tmp_path, upstream_port, extra_yaml="", users=None, listen_port=None, args=None,
-                 workers=2, start=True):
+                 workers=2, start=True, admins=("alice", "bob")):
         self.tmp = tmp_path
         self.port = listen_port or free_port()
         self.htpasswd = str(tmp_path / "htpasswd")
@@ -80,8 +80,24 @@ class Gateway:
             f.write(yaml)
         self.args = args or []
         self.proc = None
+        # The gateway-core tests act as administrators (every route passes);
+        # the authorisation tests pass admins=() and grant what they test.
+        with open(self.htpasswd) as f:
+            present = {line.split(":", 1)[0] for line in f if ":" in line}
+        for name in admins:
+            if name in present:
+                self.cli("user", "admin", name, "on")
         if start:
             self.start()
+
+    def cli(self, *argv, input=None, check=True):
+        """Runs an admin command on this gateway's store (same config, same cwd)."""
+        store = [a for i, a in enumerate(self.args) if i and self.args[i - 1] == "--store"]
+        cmd = [BIN] + list(argv) + ["-c", self.config] + (["--store", store[0]] if store else [])
+        r = subprocess.run(cmd, cwd=str(self.tmp), capture_output=True, text=True, input=input)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {r.stderr}")
+        return r
 
     def start(self):
         self.errf = open(self.error_log, "ab")

@@ -117,11 +117,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True  # the gateway gave up on this request
             return
         rec = Recorded(self.command, self.path, list(self.headers.items()), n, digest, keep)
+        lookup = self.headers.get("User-Agent") == "mlgate-authz"
         with srv.lock:
-            srv.requests.append(rec)
+            # the gateway's own look-ups (run -> experiment, ...) are kept apart
+            # from the requests it forwarded
+            (srv.lookups if lookup else srv.requests).append(rec)
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query)
         path = url.path
+        if self.command in ("GET", "HEAD") and self._model_answer(path, q):
+            return
         if path == "/health":
             body = b"OK"
             self.send_response(200)
@@ -189,6 +194,57 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "body_sha256": digest,
         })
 
+    def _not_found(self, what):
+        self._send_json({"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"{what} not found"}, status=404)
+        return True
+
+    def _model_answer(self, path, q):
+        """Answers the reads the gateway resolves ids with, from the fake's
+        little model of experiments, runs, traces and logged models (as MLflow
+        would: unknown ids are 404 RESOURCE_DOES_NOT_EXIST)."""
+        srv = self.server.fake
+        for prefix in ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"):
+            if path.startswith(prefix):
+                rest = path[len(prefix):]
+                break
+        else:
+            return False
+        with srv.lock:
+            if rest == "runs/get":
+                rid = (q.get("run_id") or q.get("run_uuid") or [""])[0]
+                if rid not in srv.runs:
+                    return self._not_found(f"Run '{rid}'")
+                self._send_json({"run": {"info": {"run_id": rid, "run_uuid": rid, "experiment_id": srv.runs[rid]},
+                                         "data": {}}})
+                return True
+            if rest == "experiments/get":
+                eid = q.get("experiment_id", [""])[0]
+                if eid not in srv.experiments:
+                    return self._not_found(f"Experiment '{eid}'")
+                self._send_json({"experiment": {"experiment_id": eid, "name": srv.experiments[eid]}})
+                return True
+            if rest == "experiments/get-by-name":
+                name = q.get("experiment_name", [""])[0]
+                for eid, n in srv.experiments.items():
+                    if n == name:
+                        self._send_json({"experiment": {"experiment_id": eid, "name": n}})
+                        return True
+                return self._not_found(f"Experiment '{name}'")
+            parts = rest.split("/")
+            if len(parts) == 3 and parts[0] == "traces" and parts[2] == "info":
+                tid = urllib.parse.unquote(parts[1])
+                if tid not in srv.traces:
+                    return self._not_found(f"Trace '{tid}'")
+                self._send_json({"trace_info": {"request_id": tid, "experiment_id": srv.traces[tid]}})
+                return True
+            if len(parts) == 2 and parts[0] == "logged-models" and parts[1] != "search":
+                mid = urllib.parse.unquote(parts[1])
+                if mid not in srv.logged_models:
+                    return self._not_found(f"Logged model '{mid}'")
+                self._send_json({"model": {"info": {"model_id": mid, "experiment_id": srv.logged_models[mid]}}})
+                return True
+        return False
+
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
 
@@ -206,6 +262,12 @@ class FakeMLflow:
     def __init__(self, port=0):
         self.lock = threading.Lock()
         self.requests = []
+        self.lookups = []
+        # the model the gateway's look-ups are answered from
+        self.experiments = {"0": "Default", "1": "exp-1"}
+        self.runs = {}
+        self.traces = {}
+        self.logged_models = {}
         self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.fake = self
         self.port = self.httpd.server_address[1]
@@ -215,6 +277,11 @@ class FakeMLflow:
     def clear(self):
         with self.lock:
             self.requests.clear()
+            self.lookups.clear()
+
+    def seen_lookups(self):
+        with self.lock:
+            return list(self.lookups)
 
     def seen(self):
         with self.lock:

@@ -43,7 +43,8 @@ def build_mlflow_auth_db(path):
     db.close()
 
 
-def test_import_and_login(gw, fake, tmp_path):
+def test_import_and_login(gateway_factory, fake, tmp_path):
+    gw = gateway_factory(admins=())
     src = tmp_path / "basic_auth.db"
     build_mlflow_auth_db(src)
     out = subprocess.run([BIN, "import-mlflow-auth", str(src)], capture_output=True, text=True, cwd=gw.tmp)

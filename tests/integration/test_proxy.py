@@ -126,11 +126,11 @@ def test_chunked_upload_with_expect_continue(gw, fake):
 
 def test_keepalive_and_pipelining(gw, fake):
     reqs = b"".join(
-        (f"GET /api/2.0/mlflow/runs/get?run_id={i} HTTP/1.1\r\nHost: gw\r\n{HDR}\r\n\r\n").encode()
+        (f"GET /api/2.0/mlflow/metrics/get-history?run_id={i} HTTP/1.1\r\nHost: gw\r\n{HDR}\r\n\r\n").encode()
         for i in range(3))
     reqs += (f"POST /api/2.0/mlflow/runs/log-metric HTTP/1.1\r\nHost: gw\r\n{HDR}\r\n"
-             "Content-Length: 11\r\n\r\n{\"value\":1}").encode()
-    reqs += f"GET /api/2.0/mlflow/runs/get?run_id=last HTTP/1.1\r\nHost: gw\r\n{HDR}\r\n\r\n".encode()
+             "Content-Length: 24\r\n\r\n{\"run_id\":\"a\",\"value\":1}").encode()
+    reqs += f"GET /api/2.0/mlflow/metrics/get-history?run_id=last HTTP/1.1\r\nHost: gw\r\n{HDR}\r\n\r\n".encode()
     s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
     s.sendall(reqs)
     f = s.makefile("rb")
@@ -140,12 +140,12 @@ def test_keepalive_and_pipelining(gw, fake):
         assert status.startswith(b"HTTP/1.1 200"), status
         paths.append(json.loads(body)["path"])
     # still open for more
-    s.sendall(f"GET /api/2.0/mlflow/runs/get?run_id=after HTTP/1.1\r\nHost: gw\r\n{HDR}\r\n\r\n".encode())
+    s.sendall(f"GET /api/2.0/mlflow/metrics/get-history?run_id=after HTTP/1.1\r\nHost: gw\r\n{HDR}\r\n\r\n".encode())
     status, headers, body = read_response(f)
     assert json.loads(body)["path"].endswith("run_id=after")
     s.close()
-    assert paths == [f"/api/2.0/mlflow/runs/get?run_id={i}" for i in range(3)] + [
-        "/api/2.0/mlflow/runs/log-metric", "/api/2.0/mlflow/runs/get?run_id=last"]
+    assert paths == [f"/api/2.0/mlflow/metrics/get-history?run_id={i}" for i in range(3)] + [
+        "/api/2.0/mlflow/runs/log-metric", "/api/2.0/mlflow/metrics/get-history?run_id=last"]
     assert [r.path for r in fake.seen()][:5] == paths
 
 
@@ -272,8 +272,8 @@ def test_mount_subpath(gateway_factory, fake):
     r = requests.get(g.url + "/mlflow/api/2.0/mlflow/experiments/search?max_results=1", auth=AUTH)
     assert r.status_code == 200
     assert fake.seen()[-1].path == "/api/2.0/mlflow/experiments/search?max_results=1"
-    r = requests.get(g.url + "/mlflow/ajax-api/2.0/mlflow/runs/get", auth=AUTH)
-    assert fake.seen()[-1].path == "/ajax-api/2.0/mlflow/runs/get"
+    r = requests.get(g.url + "/mlflow/ajax-api/2.0/mlflow/runs/get?run_id=r1", auth=AUTH)
+    assert fake.seen()[-1].path == "/ajax-api/2.0/mlflow/runs/get?run_id=r1"
     assert requests.get(g.url + "/mlflow/health").status_code == 200  # public, under the mount
     assert fake.seen()[-1].path == "/health"
     r = requests.get(g.url + "/mlflow?x=1", auth=AUTH, allow_redirects=False)

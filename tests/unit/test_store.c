@@ -33,7 +33,7 @@ static void test_open_and_migrate(void **state)
 {
 	char path[256];
 	struct store *s = open_tmp(path, sizeof path);
-	assert_int_equal(store_schema_version(s), 1);
+	assert_int_equal(store_schema_version(s), 2);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -43,7 +43,7 @@ static void test_open_and_migrate(void **state)
 	snprintf(uri, sizeof uri, "sqlite:///%s", path);
 	char *err = NULL;
 	assert_int_equal(store_open(uri, &s, &err), 0);
-	assert_int_equal(store_schema_version(s), 1);
+	assert_int_equal(store_schema_version(s), 2);
 	store_close(s);
 	unlink(path);
 	assert_int_equal(store_open("mysql://x", &s, &err), -EINVAL);
@@ -61,8 +61,12 @@ static void test_users_groups_grants(void **state)
 	free(err);
 	err = NULL;
 	assert_int_equal(users_add(s, "bad:name", "h", false, &err), -EINVAL);
-	assert_int_equal(users_set_admin(s, "alice", true, &err), 0);
-	assert_int_equal(users_set_admin(s, "nobody", true, &err), -ENOENT);
+	assert_int_equal(users_set_admin(s, "alice", true, false, &err), 0);
+	assert_int_equal(users_set_admin(s, "nobody", true, false, &err), -ENOENT);
+	assert_int_equal(users_set_admin(s, "htp-only", true, true, &err), 0);
+	long long gen = 0;
+	assert_int_equal(store_generation_get(s, "grants", &gen, &err), 0);
+	assert_true(gen >= 2);
 	struct user_rec u;
 	assert_int_equal(users_get(s, "alice", &u, &err), 0);
 	assert_true(u.is_admin);

@@ -1,0 +1,164 @@
+"""Authorisation of MLflow requests at the gateway: grants by user, group and
+pattern, default permission, id resolution through MLflow, fail-closed
+routes, and changes reaching a running gateway within a second."""
+import time
+
+import requests
+
+from conftest import USERS
+
+ALICE = ("alice", USERS["alice"])
+BOB = ("bob", USERS["bob"])
+API = "/api/2.0/mlflow"
+
+
+def until(fn, timeout=3.0):
+    """Polls fn until it returns true (changes reach workers within ~1 s)."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if fn():
+            return time.time() - t0
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def forwarded(fake, path_part):
+    return [r for r in fake.seen() if path_part in r.path]
+
+
+def test_default_read_and_grants(gateway_factory, fake):
+    g = gateway_factory(admins=())
+    fake.experiments["7"] = "exp-7"
+    r = requests.get(g.url + API + "/experiments/get?experiment_id=7", auth=ALICE)
+    assert r.status_code == 200  # default_permission READ
+    r = requests.post(g.url + API + "/experiments/update", json={"experiment_id": "7", "new_name": "x"}, auth=ALICE)
+    assert r.status_code == 403 and r.json()["error_code"] == "PERMISSION_DENIED"
+    assert forwarded(fake, "experiments/update") == []
+    g.cli("grant", "alice", "EDIT", "experiment", "7")
+    took = until(lambda: requests.post(g.url + API + "/experiments/update",
+                                       json={"experiment_id": "7", "new_name": "x"}, auth=ALICE).status_code == 200)
+    assert took < 1.5
+    assert len(forwarded(fake, "experiments/update")) == 1
+    # EDIT does not delete; bob still only reads
+    r = requests.post(g.url + API + "/experiments/delete", json={"experiment_id": "7"}, auth=ALICE)
+    assert r.status_code == 403
+    r = requests.post(g.url + API + "/experiments/update", json={"experiment_id": "7", "new_name": "y"}, auth=BOB)
+    assert r.status_code == 403
+    # revocation takes effect as fast
+    g.cli("revoke", "alice", "experiment", "7")
+    until(lambda: requests.post(g.url + API + "/experiments/update",
+                                json={"experiment_id": "7", "new_name": "x"}, auth=ALICE).status_code == 403)
+    assert "needs EDIT on experiment 7" in g.errors()
+
+
+def test_default_permission_no_permissions(gateway_factory, fake):
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    r = requests.get(g.url + API + "/experiments/get?experiment_id=1", auth=ALICE)
+    assert r.status_code == 403
+    g.cli("grant", "alice", "READ", "experiment", "1")
+    until(lambda: requests.get(g.url + API + "/experiments/get?experiment_id=1", auth=ALICE).status_code == 200)
+    # an explicit NO_PERMISSIONS grant wins over a group's grant
+    g.cli("group", "add", "team")
+    g.cli("group", "member", "add", "team", "bob")
+    g.cli("grant", "@team", "MANAGE", "experiment", "1")
+    until(lambda: requests.post(g.url + API + "/experiments/delete", json={"experiment_id": "1"},
+                                auth=BOB).status_code == 200)
+    g.cli("grant", "bob", "NO_PERMISSIONS", "experiment", "1")
+    until(lambda: requests.get(g.url + API + "/experiments/get?experiment_id=1", auth=BOB).status_code == 403)
+
+
+def test_runs_resolve_to_their_experiment(gateway_factory, fake):
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    fake.experiments["3"] = "exp-3"
+    fake.runs["r3"] = "3"
+    g.cli("grant", "alice", "EDIT", "experiment", "3")
+    body = {"run_id": "r3", "key": "loss", "value": 0.5, "timestamp": 1, "step": 0}
+    assert requests.post(g.url + API + "/runs/log-metric", json=body, auth=ALICE).status_code == 200
+    assert requests.post(g.url + API + "/runs/log-metric", json=body, auth=BOB).status_code == 403
+    # run_uuid is read when run_id is absent, as MLflow does
+    body2 = {"run_uuid": "r3", "key": "loss", "value": 0.5, "timestamp": 1, "step": 0}
+    assert requests.post(g.url + API + "/runs/log-metric", json=body2, auth=BOB).status_code == 403
+    assert len(forwarded(fake, "log-metric")) == 1
+    # look-ups are cached: at most one per worker served all of these
+    assert 1 <= len([r for r in fake.seen_lookups() if "runs/get" in r.path]) <= 2
+    # a run MLflow does not know is MLflow's own 404, not a 403
+    r = requests.post(g.url + API + "/runs/log-metric", json={"run_id": "nope", "key": "k", "value": 1,
+                                                              "timestamp": 1, "step": 0}, auth=ALICE)
+    assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert len(forwarded(fake, "log-metric")) == 1
+    # a missing id is refused before MLflow sees it
+    r = requests.post(g.url + API + "/runs/log-metric", json={"key": "k"}, auth=ALICE)
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_models_groups_and_patterns(gateway_factory, fake):
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    fake.experiments["11"] = "team-a/churn"
+    fake.experiments["12"] = "team-b/fraud"
+    g.cli("group", "add", "team-a")
+    g.cli("group", "member", "add", "team-a", "alice")
+    g.cli("grant", "@team-a", "EDIT", "pattern", "team-a/*")
+    g.cli("grant", "@team-a", "READ", "model", "churn-model")
+    url = g.url + API + "/experiments/get?experiment_id="
+    until(lambda: requests.get(url + "11", auth=ALICE).status_code == 200)
+    assert requests.get(url + "12", auth=ALICE).status_code == 403
+    assert requests.get(url + "11", auth=BOB).status_code == 403
+    # by name: resolved to the id and matched by the pattern
+    r = requests.get(g.url + API + "/experiments/get-by-name?experiment_name=team-a/churn", auth=ALICE)
+    assert r.status_code == 200
+    r = requests.get(g.url + API + "/experiments/get-by-name?experiment_name=no-such", auth=ALICE)
+    assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    m = g.url + API + "/registered-models/get?name="
+    assert requests.get(m + "churn-model", auth=ALICE).status_code == 200
+    r = requests.patch(g.url + API + "/registered-models/update", json={"name": "churn-model", "description": "d"},
+                       auth=ALICE)
+    assert r.status_code == 403
+    assert requests.get(m + "other", auth=ALICE).status_code == 403
+
+
+def test_unknown_routes_fail_closed(gateway_factory, fake):
+    g = gateway_factory(admins=("alice",))
+    for path in ("/api/2.0/mlflow/no-such-route", "/ajax-api/3.0/jobs/search", "/stall?s=0", "/api/2.0/mlflow/runs/g%65t"):
+        r = requests.get(g.url + path, auth=BOB)
+        assert r.status_code in (400, 403), path
+    assert fake.seen() == []
+    assert requests.get(g.url + "/api/2.0/mlflow/no-such-route", auth=ALICE).status_code == 200
+    # admin-only families
+    r = requests.post(g.url + API + "/webhooks", json={"url": "http://169.254.169.254/"}, auth=BOB)
+    assert r.status_code == 403
+    assert len(fake.seen()) == 1
+    # the UI itself is open to any user
+    assert requests.get(g.url + "/", auth=BOB).status_code == 200
+    assert requests.get(g.url + "/", auth=("bob", "wrong")).status_code == 401
+
+
+def test_admin_unknown_routes_off(gateway_factory, fake):
+    g = gateway_factory(admins=("alice",), extra_yaml="authz:\n  admin_unknown_routes: false\n")
+    assert requests.get(g.url + "/api/2.0/mlflow/no-such-route", auth=ALICE).status_code == 403
+    assert requests.get(g.url + API + "/experiments/get?experiment_id=1", auth=ALICE).status_code == 200
+
+
+def test_artifacts_by_experiment(gateway_factory, fake):
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    g.cli("grant", "alice", "READ", "experiment", "5")
+    a = g.url + "/api/2.0/mlflow-artifacts/artifacts/"
+    assert requests.get(a + "5/r1/artifacts/model.pkl?size=10", auth=ALICE).status_code == 200
+    assert requests.put(a + "5/r1/artifacts/model.pkl", data=b"x" * 10, auth=ALICE).status_code == 403
+    assert requests.get(a + "6/r1/artifacts/model.pkl?size=10", auth=ALICE).status_code == 403
+    # encodings and tricks that would name another experiment are refused outright
+    for bad in ("5/../6/x", "5/%2e%2e/6/x", "5/%252e%252e/6/x", "file:///etc/passwd", "%2Fetc/passwd"):
+        r = requests.get(a + bad, auth=ALICE)
+        assert r.status_code in (400, 403), bad
+    assert len([r for r in fake.seen() if "mlflow-artifacts" in r.path]) == 1
+
+
+def test_bearer_token_under_enforcement(gateway_factory, fake):
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    g.cli("user", "add", "carol", "--stdin", input="carol-pw\n")
+    tok = g.cli("token", "create", "--user", "carol", "--name", "ci").stdout.strip().split()[-1]
+    h = {"Authorization": f"Bearer {tok}"}
+    assert requests.get(g.url + API + "/experiments/get?experiment_id=1", headers=h).status_code == 403
+    g.cli("grant", "carol", "READ", "experiment", "1")
+    until(lambda: requests.get(g.url + API + "/experiments/get?experiment_id=1", headers=h).status_code == 200)
+    g.cli("user", "admin", "carol", "on")
+    until(lambda: requests.get(g.url + "/api/2.0/mlflow/no-such-route", headers=h).status_code == 200)
