@@ -7,7 +7,9 @@
 #include <stddef.h>
 
 /* The default allow-list, comma-separated. */
-#define URI_CHECK_DEFAULT_SCHEMES "mlflow-artifacts,runs,models,s3,gs,wasbs,abfss,hdfs,http,https"
+/* http(s) is left out: MLflow fetches such URIs itself (SSRF, mlflow-api.md
+ * §4.1); add it to authz.uri_schemes where an HTTP artifact store is used. */
+#define URI_CHECK_DEFAULT_SCHEMES "mlflow-artifacts,runs,models,s3,gs,wasbs,abfss,hdfs"
 
 /* Returns 0 when uri is acceptable under schemes (comma-separated), or
  * -EINVAL with *why. Decodes percent-escapes (repeatedly) before checking. */

@@ -72,6 +72,12 @@ const struct config_key config_keys[] = {
 	  "How long a run, trace or logged model -> experiment answer is cached (they never move)." },
 	{ "authz.name_ttl", CK_DURATION, OFF(name_ttl), "5s",
 	  "How long an experiment name <-> id answer is cached (names can be renamed or reused)." },
+	{ "authz.uri_schemes", CK_STR, OFF(uri_schemes), "mlflow-artifacts,runs,models,s3,gs,wasbs,abfss,hdfs",
+	  "URI schemes accepted in artifact_location (experiments/create) and source/run_link (model-versions/create); "
+	  "file: and local paths never are." },
+	{ "authz.attribution", CK_ENUM, OFF(attribution), "rewrite",
+	  "runs/create: rewrite sets user_id and the mlflow.user tag to the authenticated user; reject refuses others "
+	  "(403); off leaves them.", "rewrite|reject|off" },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 

@@ -75,6 +75,8 @@ struct config {
 	int64_t resolve_cache_size;	/* per worker */
 	uint64_t resolve_ttl;		/* run/trace/logged model -> experiment */
 	uint64_t name_ttl;		/* experiment name <-> id */
+	char *uri_schemes;		/* allowed in artifact_location, source, run_link */
+	int attribution;		/* enum attribution_mode */
 	bool htpasswd_is_default;	/* the embedded default path was used */
 };
 

@@ -17,6 +17,7 @@
 #include "authz/mlflow_params.h"
 #include "authz/mlflow_routes.h"
 #include "authz/policy.h"
+#include "authz/request_rewrite.h"
 #include "authn/users.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -504,6 +505,37 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id)
 	return -1;
 }
 
+/* Allowed: create calls are checked and attributed, then MLflow is asked. */
+static void pass(struct conn *c)
+{
+	const struct mlflow_route *r = c->az->route;
+	if (r && c->body_buffered) {
+		struct rewrite_opts o = { .user = c->ri.user, .schemes = c->rt->cfg->uri_schemes,
+					  .attribution = (enum attribution_mode)c->rt->cfg->attribution };
+		char *nb = NULL;
+		size_t nl = 0;
+		const char *why = NULL;
+		int rc = request_rewrite(r->rpc, c->body.data ? c->body.data : "", c->body.len, &o, &nb, &nl, &why);
+		if (rc == -EINVAL) {
+			bad_request(c, why);
+			return;
+		}
+		if (rc == -EACCES) {
+			log_info("refused %s from user \"%s\": %s request_id=%s", r->rpc, c->ri.user, why, c->ri.request_id);
+			c->keep_alive = c->keep_alive && c->req_body_done;
+			errpage_send(c, 403, "PERMISSION_DENIED", why, NULL);
+			return;
+		}
+		if (rc == 1) {
+			buf_reset(&c->body);
+			c->body.max = nl > c->body.max ? nl : c->body.max;
+			buf_append(&c->body, nb, nl);
+			free(nb);
+		}
+	}
+	proxy_connect(c);
+}
+
 static void step(struct conn *c)
 {
 	struct authz_job *j = c->az;
@@ -517,7 +549,7 @@ static void step(struct conn *c)
 			deny(c, "not an MLflow route mlgate knows (authz.admin_unknown_routes is off)");
 			return;
 		}
-		proxy_connect(c);
+		pass(c);
 		return;
 	}
 	if (j->route == NULL) {
@@ -535,7 +567,7 @@ static void step(struct conn *c)
 		j->next++;
 		j->last_value[0] = '\0';
 	}
-	proxy_connect(c);
+	pass(c);
 }
 
 void authz_stage_run(struct conn *c, const struct route_match *m)

@@ -162,3 +162,37 @@ def test_bearer_token_under_enforcement(gateway_factory, fake):
     until(lambda: requests.get(g.url + API + "/experiments/get?experiment_id=1", headers=h).status_code == 200)
     g.cli("user", "admin", "carol", "on")
     until(lambda: requests.get(g.url + "/api/2.0/mlflow/no-such-route", headers=h).status_code == 200)
+
+
+def test_create_calls_checked_and_attributed(gateway_factory, fake):
+    import json
+    g = gateway_factory(admins=("bob",))
+    body = {"experiment_id": "1", "user_id": "jovyan", "tags": [{"key": "mlflow.user", "value": "jovyan"}]}
+    r = requests.post(g.url + API + "/runs/create", json=body, auth=ALICE)
+    assert r.status_code == 403  # default READ cannot create runs
+    g.cli("grant", "alice", "EDIT", "experiment", "1")
+    until(lambda: requests.post(g.url + API + "/runs/create", json=body, auth=ALICE).status_code == 200)
+    sent = json.loads(forwarded(fake, "runs/create")[-1].body)
+    assert sent["user_id"] == "alice"
+    assert {"key": "mlflow.user", "value": "alice"} in sent["tags"]
+    assert "jovyan" not in json.dumps(sent)
+    # URIs MLflow would later read: local paths, file:, '#', http(s) refused -- admins included
+    n = len(fake.seen())
+    for loc in ("file:///etc", "/etc/passwd", "http:///#/../../etc/", "http://169.254.169.254/x", "dbfs:/"):
+        r = requests.post(g.url + API + "/experiments/create", json={"name": "e", "artifact_location": loc}, auth=BOB)
+        assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE", loc
+    r = requests.post(g.url + API + "/model-versions/create", json={"name": "m", "source": "//proc/self/root/etc"},
+                      auth=BOB)
+    assert r.status_code == 400
+    assert len(fake.seen()) == n
+    r = requests.post(g.url + API + "/experiments/create", json={"name": "e", "artifact_location": "s3://b/e"},
+                      auth=BOB)
+    assert r.status_code == 200
+
+
+def test_attribution_reject_mode(gateway_factory, fake):
+    g = gateway_factory(admins=("alice",), extra_yaml="authz:\n  attribution: reject\n")
+    r = requests.post(g.url + API + "/runs/create", json={"experiment_id": "1", "user_id": "bob"}, auth=ALICE)
+    assert r.status_code == 403
+    r = requests.post(g.url + API + "/runs/create", json={"experiment_id": "1", "user_id": "alice"}, auth=ALICE)
+    assert r.status_code == 200

@@ -52,19 +52,21 @@ static void test_uris(void **state)
 	const char *why;
 	const char *s = URI_CHECK_DEFAULT_SCHEMES;
 	const char *ok[] = { "s3://bucket/mlflow/1", "mlflow-artifacts:/1/abc", "runs:/abc123/model",
-			     "models:/churn/3", "gs://b/p", "HTTPS://example.com/x" };
+			     "models:/churn/3", "gs://b/p" };
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		if (uri_check(ok[i], strlen(ok[i]), s, &why))
 			fail_msg("refused %s: %s", ok[i], why);
 	const char *bad[] = {
 		"/etc/passwd", "file:///etc/passwd", "FILE:/etc", "relative/path", "C:\\x", "c:/x",
 		"s3://b/../../x", "runs:/abc/../../etc", "s3://b/x#y", "ftp://h/x", "s3://b/%2e%2e/x",
-		"mlflow-artifacts:/1/%252e%252e/2", "s3://b/\x01", "",
+		"mlflow-artifacts:/1/%252e%252e/2", "s3://b/\x01", "", "HTTPS://example.com/x",
+		"http://169.254.169.254/latest/meta-data",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (uri_check(bad[i], strlen(bad[i]), s, &why) != -EINVAL)
 			fail_msg("accepted %s", bad[i]);
 	assert_int_equal(uri_check("ftp://h/x", 9, "ftp", &why), 0);
+	assert_int_equal(uri_check("HTTPS://example.com/x", 21, "s3,https", &why), 0);
 }
 
 int main(void)
