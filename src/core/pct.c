@@ -1,5 +1,6 @@
 /* In-place percent-decoding. */
 #include "core/pct.h"
+#include "core/buf.h"
 
 int pct_hex(char c)
 {
@@ -38,5 +39,20 @@ int pct_decode_stable(char *s, int max_rounds)
 			return -1;
 		if (rc == 0)
 			return 0;
+	}
+}
+
+void pct_encode(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		    ch == '_' || ch == '.' || ch == '~') {
+			buf_append(b, s + i, 1);
+		} else {
+			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+			buf_append(b, e, 3);
+		}
 	}
 }

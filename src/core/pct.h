@@ -1,11 +1,17 @@
 /* Percent-decoding helpers shared by the path and URI checks. */
 #ifndef MG_PCT_H
 #define MG_PCT_H
+#include <stddef.h>
 
 /* Decodes %XX escapes in place until nothing changes; returns 0, or -1 when
  * that takes more than max_rounds rounds (encoded suspiciously often) or an
  * escape decodes to NUL. */
 int pct_decode_stable(char *s, int max_rounds);
+
+struct buf;
+/* Appends s[0..n) with everything but RFC 3986 unreserved characters
+ * percent-encoded (for query values and path segments). */
+void pct_encode(struct buf *b, const char *s, size_t n);
 
 /* The value of one hex digit, or -1. */
 int pct_hex(char c);

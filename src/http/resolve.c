@@ -1,21 +1,21 @@
 /* Asking MLflow which experiment a run, trace or logged model belongs to
- * (and experiment names <-> ids). One short-lived HTTP/1.1 connection per
- * question ("Connection: close", the answer read to the end, bounded), the
- * answer parsed with jansson and cached per worker: ids of runs, traces and
+ * (and experiment names <-> ids) through src/http/upfetch.c; the answer
+ * parsed with jansson and cached per worker: ids of runs, traces and
  * logged models never move between experiments (authz.resolve_ttl); names
  * can be renamed or reused (authz.name_ttl, short). Nothing negative is
  * cached: a run created a moment later must be found. */
 #include "http/resolve.h"
 #include "http/conn.h"
+#include "http/upfetch.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/pct.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ANSWER_MAX (8u << 20)	/* a run with all its data can be large */
 #define WAYS 4
 
 struct rc_entry {
@@ -39,20 +39,11 @@ struct rwaiter {
 };
 
 struct resolve_fetch {
-	uv_tcp_t tcp;
-	uv_connect_t creq;
-	uv_write_t wreq;
-	uv_timer_t timer;
 	struct worker *w;
 	struct resolve_fetch *next;
 	enum resolve_kind kind;
 	char key[RESOLVE_MAX_KEY];
-	char *req;
-	size_t req_len;
-	struct buf in;
 	struct rwaiter *waiters;
-	int closes_pending;
-	bool finished;
 };
 
 static uint64_t fnv(enum resolve_kind k, const char *s)
@@ -191,70 +182,38 @@ int resolve_parse_answer(enum resolve_kind k, const char *body, size_t len, char
 
 /* ---- the request ---- */
 
-static void pct_encode(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		    ch == '_' || ch == '.' || ch == '~') {
-			buf_append(b, s, 1);
-		} else {
-			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-			buf_append(b, e, 3);
-		}
-	}
-}
-
-static void build_request(struct resolve_fetch *f, const struct runtime *rt)
+static char *build_target(enum resolve_kind k, const char *key)
 {
 	struct buf b;
-	buf_init(&b, 4 * RESOLVE_MAX_KEY + 1024);
-	buf_appends(&b, "GET ");
-	switch (f->kind) {
+	buf_init(&b, 4 * RESOLVE_MAX_KEY + 256);
+	switch (k) {
 	case RESOLVE_RUN:
 		buf_appends(&b, "/api/2.0/mlflow/runs/get?run_id=");
-		pct_encode(&b, f->key);
+		pct_encode(&b, key, strlen(key));
 		break;
 	case RESOLVE_TRACE:
 		buf_appends(&b, "/api/2.0/mlflow/traces/");
-		pct_encode(&b, f->key);
+		pct_encode(&b, key, strlen(key));
 		buf_appends(&b, "/info");
 		break;
 	case RESOLVE_LOGGED_MODEL:
 		buf_appends(&b, "/api/2.0/mlflow/logged-models/");
-		pct_encode(&b, f->key);
+		pct_encode(&b, key, strlen(key));
 		break;
 	case RESOLVE_EXPERIMENT_NAME:
 		buf_appends(&b, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=");
-		pct_encode(&b, f->key);
+		pct_encode(&b, key, strlen(key));
 		break;
 	default:
 		buf_appends(&b, "/api/2.0/mlflow/experiments/get?experiment_id=");
-		pct_encode(&b, f->key);
+		pct_encode(&b, key, strlen(key));
 		break;
 	}
-	buf_printf(&b, " HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\nUser-Agent: mlgate-authz\r\n"
-		   "Connection: close\r\n\r\n", rt->upstream_hosthdr[0] ? rt->upstream_hosthdr : rt->upstream_name);
-	f->req = b.data;
-	f->req_len = b.len;
-}
-
-static void on_fetch_closed(uv_handle_t *h)
-{
-	struct resolve_fetch *f = h->data;
-	if (--f->closes_pending == 0) {
-		buf_free(&f->in);
-		free(f->req);
-		free(f);
-	}
+	return b.data;
 }
 
 static void fetch_finish(struct resolve_fetch *f, struct resolve_result *r)
 {
-	if (f->finished)
-		return;
-	f->finished = true;
 	struct worker *w = f->w;
 	struct resolve_fetch **pp = &w->fetches;
 	while (*pp && *pp != f)
@@ -272,169 +231,36 @@ static void fetch_finish(struct resolve_fetch *f, struct resolve_result *r)
 		free(wt);
 		wt = next;
 	}
-	f->closes_pending = 2;
-	uv_close((uv_handle_t *)&f->tcp, on_fetch_closed);
-	uv_close((uv_handle_t *)&f->timer, on_fetch_closed);
+	free(f);
 }
 
-static void fail(struct resolve_fetch *f, const char *why)
+static void on_answer(void *arg, const struct upfetch_result *a)
 {
-	log_error("resolving %s of \"%.80s\" through MLflow failed: %s", f->kind == RESOLVE_EXPERIMENT_ID ? "the name"
-		  : "the experiment", f->key, why);
-	struct resolve_result r = { .status = RESOLVE_FAILED };
-	fetch_finish(f, &r);
-}
-
-/* The whole answer is in f->in (the peer closed): parse the head and body. */
-static void answer_complete(struct resolve_fetch *f)
-{
-	struct h1_message *m = &f->w->resp_msg;
-	const char *err = NULL;
-	struct h1_limits lim = { .max_head = 64 * 1024, .max_target = 0 };
-	int hl = h1_parse_response(f->in.data, f->in.len, &lim, false, m, &err);
-	if (hl <= 0) {
-		fail(f, hl == 0 ? "truncated answer" : err);
+	struct resolve_fetch *f = arg;
+	struct resolve_result r = { .status = RESOLVE_OK, .http_status = a->status };
+	if (a->status == 200 && resolve_parse_answer(f->kind, a->body, a->len, r.value, sizeof r.value) == 0) {
+		fetch_finish(f, &r);
 		return;
 	}
-	const char *body = f->in.data + hl;
-	size_t blen = f->in.len - (size_t)hl;
-	char *decoded = NULL;
-	if (m->framing == H1_BODY_LENGTH) {
-		if (blen < m->content_length) {
-			fail(f, "truncated body");
-			return;
-		}
-		blen = (size_t)m->content_length;
-	} else if (m->framing == H1_BODY_CHUNKED) {
-		struct h1_chunked ch;
-		h1_chunked_init(&ch);
-		decoded = mem_alloc(blen + 1);
-		size_t out = 0;
-		const char *p = body;
-		size_t left = blen;
-		int rc;
-		do {
-			size_t used = 0, dlen = 0;
-			const char *d = NULL;
-			rc = h1_chunked_decode(&ch, p, left, &used, &d, &dlen, &err);
-			if (rc == H1C_DATA) {
-				memcpy(decoded + out, d, dlen);
-				out += dlen;
-			}
-			p += used;
-			left -= used;
-		} while (rc == H1C_DATA);
-		if (rc != H1C_DONE) {
-			free(decoded);
-			fail(f, rc == H1C_ERROR ? err : "truncated chunked body");
-			return;
-		}
-		body = decoded;
-		blen = out;
-	} else if (m->framing == H1_BODY_NONE) {
-		blen = 0;
-	}
-	struct resolve_result r = { .status = RESOLVE_OK, .http_status = m->status };
-	if (m->status == 200 && resolve_parse_answer(f->kind, body, blen, r.value, sizeof r.value) == 0) {
-		fetch_finish(f, &r);
-	} else if (m->status == 404 || m->status == 400) {
+	if (a->status == 404 || a->status == 400) {
 		/* MLflow's own "does not exist" (its stores answer 404, some 400):
 		 * passed on as it is, so clients see what they would without us */
 		r.status = RESOLVE_NOT_FOUND;
-		json_t *root = json_loadb(body, blen, 0, NULL);
+		json_t *root = json_loadb(a->body, a->len, 0, NULL);
 		const char *code = json_string_value(json_object_get(root, "error_code"));
 		const char *msg = json_string_value(json_object_get(root, "message"));
 		snprintf(r.error_code, sizeof r.error_code, "%s", code ? code : "RESOURCE_DOES_NOT_EXIST");
 		snprintf(r.message, sizeof r.message, "%s", msg ? msg : "Resource does not exist");
 		json_decref(root);
 		fetch_finish(f, &r);
-	} else {
-		char why[64];
-		snprintf(why, sizeof why, m->status == 200 ? "unreadable answer" : "status %d", m->status);
-		fail(f, why);
-	}
-	free(decoded);
-}
-
-static void on_fetch_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	(void)hint;
-	static char dummy[1];
-	struct resolve_fetch *f = h->data;
-	/* read straight into the buffer, growing it as needed (bounded) */
-	size_t want = 64 * 1024;
-	if (f->in.len + want > f->in.max)
-		want = f->in.max - f->in.len;
-	if (want == 0) {
-		*b = uv_buf_init(dummy, 1);
 		return;
 	}
-	if (f->in.cap < f->in.len + want) {
-		size_t nc = f->in.cap ? f->in.cap * 2 : 64 * 1024;
-		while (nc < f->in.len + want)
-			nc *= 2;
-		if (nc > f->in.max)
-			nc = f->in.max;
-		f->in.data = mem_realloc(f->in.data, nc);
-		f->in.cap = nc;
-	}
-	*b = uv_buf_init(f->in.data + f->in.len, (unsigned)want);
-}
-
-static void on_fetch_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct resolve_fetch *f = s->data;
-	if (f->finished)
-		return;
-	if (n > 0) {
-		if (b->base < f->in.data || b->base >= f->in.data + f->in.cap) {
-			fail(f, "answer too large");
-			return;
-		}
-		f->in.len += (size_t)n;
-		return;
-	}
-	if (n == UV_EOF) {
-		answer_complete(f);
-		return;
-	}
-	if (n < 0)
-		fail(f, uv_strerror((int)n));
-}
-
-static void on_fetch_written(uv_write_t *req, int status)
-{
-	struct resolve_fetch *f = req->data;
-	if (status < 0 && !f->finished)
-		fail(f, uv_strerror(status));
-}
-
-static void on_fetch_connect(uv_connect_t *req, int status)
-{
-	struct resolve_fetch *f = req->data;
-	if (f->finished)
-		return;
-	if (status < 0) {
-		fail(f, uv_strerror(status));
-		return;
-	}
-	uv_buf_t b = uv_buf_init(f->req, (unsigned)f->req_len);
-	f->wreq.data = f;
-	if (uv_write(&f->wreq, (uv_stream_t *)&f->tcp, &b, 1, on_fetch_written) < 0 ||
-	    uv_read_start((uv_stream_t *)&f->tcp, on_fetch_alloc, on_fetch_read) < 0)
-		fail(f, "cannot send");
-}
-
-void resolve_abort_all(struct worker *w)
-{
-	while (w->fetches)
-		fail(w->fetches, "shutting down");
-}
-
-static void on_fetch_timeout(uv_timer_t *t)
-{
-	struct resolve_fetch *f = t->data;
-	fail(f, "MLflow did not answer in time");
+	char why[64];
+	snprintf(why, sizeof why, a->status == 200 ? "unreadable answer" : "status %d", a->status);
+	log_error("resolving %s of \"%.80s\" through MLflow failed: %s",
+		  f->kind == RESOLVE_EXPERIMENT_ID ? "the name" : "the experiment", f->key, a->status ? why : a->why);
+	r.status = RESOLVE_FAILED;
+	fetch_finish(f, &r);
 }
 
 void resolve_fetch(struct conn *c, enum resolve_kind k, const char *key, resolve_cb cb)
@@ -460,16 +286,7 @@ void resolve_fetch(struct conn *c, enum resolve_kind k, const char *key, resolve
 	f->next = w->fetches;
 	w->fetches = f;
 	cache_of(w)->stats.fetches++;
-	buf_init(&f->in, ANSWER_MAX);
-	build_request(f, c->rt);
-	uv_tcp_init(&w->loop, &f->tcp);
-	uv_timer_init(&w->loop, &f->timer);
-	f->tcp.data = f;
-	f->timer.data = f;
-	f->creq.data = f;
-	const struct config *cfg = c->rt->cfg;
-	uv_timer_start(&f->timer, on_fetch_timeout, cfg->upstream_connect_timeout + cfg->upstream_response_timeout, 0);
-	int rc = uv_tcp_connect(&f->creq, &f->tcp, (const struct sockaddr *)&c->rt->upstream_addr, on_fetch_connect);
-	if (rc < 0)
-		fail(f, uv_strerror(rc));
+	char *target = build_target(k, key);
+	upfetch_start(w, c->rt, "GET", target, NULL, NULL, 0, on_answer, f);
+	free(target);
 }

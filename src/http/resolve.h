@@ -40,8 +40,6 @@ struct resolve_result {
 
 /* The cache (entries and time-to-live per kind) is made on first use. */
 void resolve_worker_free(struct worker *w);
-/* Gives up every question in flight (shutdown): waiters get a failure. */
-void resolve_abort_all(struct worker *w);
 
 /* A cached answer: true and out filled, or false. */
 bool resolve_cached(struct worker *w, enum resolve_kind k, const char *key, char *out, size_t cap);

@@ -5,6 +5,7 @@
 #include "http/server.h"
 #include "http/authz_stage.h"
 #include "http/resolve.h"
+#include "http/upfetch.h"
 #include "audit/access_log.h"
 #include "authn/cred_cache.h"
 #include "core/log.h"
@@ -146,7 +147,7 @@ static void worker_finish(struct worker *w)
 	if (!uv_is_closing((uv_handle_t *)&w->alog_flush))
 		uv_close((uv_handle_t *)&w->alog_flush, worker_handle_closed);
 	upstream_pool_close_all(w);
-	resolve_abort_all(w);
+	upfetch_abort_all(w);
 	if (!uv_is_closing((uv_handle_t *)&w->async))
 		uv_close((uv_handle_t *)&w->async, worker_handle_closed);
 	if (!uv_is_closing((uv_handle_t *)&w->drain_timer))

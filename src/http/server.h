@@ -21,6 +21,7 @@ struct access_log;
 struct param_values;
 struct resolve_cache;
 struct resolve_fetch;
+struct upfetch;
 struct az_cache;
 struct az_load;
 
@@ -63,6 +64,7 @@ struct worker {
 	struct param_values *params;	/* id-extraction scratch (large: allocated once) */
 	struct resolve_cache *rcache;	/* MLflow's answers: run -> experiment, ... */
 	struct resolve_fetch *fetches;	/* questions to MLflow under way */
+	struct upfetch *upfetches;	/* the gateway's own requests to MLflow */
 	struct az_cache *azcache;	/* users' admin flags and grants */
 	struct az_load *azloads;	/* loads of those under way */
 	struct buf alog_pending;	/* access log lines not yet written */
