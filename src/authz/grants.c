@@ -115,6 +115,30 @@ int grants_revoke(struct store *s, enum principal_kind pk, const char *principal
 	return bump(s, rc == 0 && store_changes(s) == 0 ? -ENOENT : rc, err);
 }
 
+int grants_rename_resource(struct store *s, enum resource_kind rk, const char *from, const char *to, char **err)
+{
+	const char *p[] = { policy_resource_kind_name(rk), from, to };
+	int rc = store_begin(s, err);
+	if (rc == 0)
+		rc = store_exec(s, "UPDATE grants SET resource = $3 WHERE resource_kind = $1 AND resource = $2 AND NOT EXISTS "
+				"(SELECT 1 FROM grants g2 WHERE g2.principal_kind = grants.principal_kind AND "
+				"g2.principal = grants.principal AND g2.resource_kind = $1 AND g2.resource = $3)",
+				3, p, NULL, err);
+	if (rc == 0)
+		rc = store_exec(s, "DELETE FROM grants WHERE resource_kind = $1 AND resource = $2", 2, p, NULL, err);
+	if (rc == 0)
+		return bump(s, store_commit(s, err), err);
+	store_rollback(s);
+	return rc;
+}
+
+int grants_delete_resource(struct store *s, enum resource_kind rk, const char *resource, char **err)
+{
+	const char *p[] = { policy_resource_kind_name(rk), resource };
+	return bump(s, store_exec(s, "DELETE FROM grants WHERE resource_kind = $1 AND resource = $2", 2, p, NULL, err),
+		    err);
+}
+
 int grants_list(struct store *s, struct store_rows *rows, char **err)
 {
 	return store_exec(s, "SELECT principal_kind, principal, resource_kind, resource, level FROM grants "

@@ -20,6 +20,12 @@ int grants_set(struct store *s, enum principal_kind pk, const char *principal, e
 	       const char *resource, enum perm_level level, char **err);
 int grants_revoke(struct store *s, enum principal_kind pk, const char *principal, enum resource_kind rk,
 		  const char *resource, char **err);
+/* Moves every grant on (rk, from) to (rk, to) -- a registered model was
+ * renamed; a principal's existing grant on `to` is kept. */
+int grants_rename_resource(struct store *s, enum resource_kind rk, const char *from, const char *to, char **err);
+/* Removes every grant on (rk, resource) -- it was deleted, and a future
+ * resource of the same name must not inherit them. */
+int grants_delete_resource(struct store *s, enum resource_kind rk, const char *resource, char **err);
 /* Rows: principal_kind, principal, resource_kind, resource, level. */
 int grants_list(struct store *s, struct store_rows *rows, char **err);
 

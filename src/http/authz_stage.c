@@ -11,6 +11,7 @@
  * non-admin through. */
 #include "http/authz_stage.h"
 #include "http/conn.h"
+#include "http/grant_hooks.h"
 #include "http/resolve.h"
 #include "authz/artifact_path.h"
 #include "authz/grants.h"
@@ -532,6 +533,10 @@ static void pass(struct conn *c)
 			buf_append(&c->body, nb, nl);
 			free(nb);
 		}
+	}
+	if (grant_hooks_wanted(r)) {
+		c->capture = true;
+		c->cap_done = grant_hooks_after;
 	}
 	proxy_connect(c);
 }

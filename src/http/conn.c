@@ -294,6 +294,7 @@ static void conn_maybe_free(struct conn *c)
 	buf_free(&c->in);
 	buf_free(&c->uphead);
 	buf_free(&c->body);
+	buf_free(&c->cap_body);
 	authz_job_free(c);
 	req_info_clear(&c->ri);
 	if (c->rt)
@@ -400,6 +401,9 @@ void conn_request_done(struct conn *c)
 	c->authed = false;
 	authz_job_free(c);
 	buf_free(&c->body);
+	c->capture = c->cap_head_done = false;
+	c->cap_done = NULL;
+	buf_free(&c->cap_body);
 	c->up_paused = false;
 	c->retried = false;
 	c->requests++;

@@ -97,6 +97,14 @@ struct conn {
 	uint64_t resp_remaining;
 	struct h1_chunked resp_chunked;
 	bool up_paused;			/* upstream reading stopped for back-pressure */
+	/* capture: MLflow's answer is read whole (bounded), then cap_done runs
+	 * (grant hooks) and sends it with proxy_send_captured */
+	bool capture;
+	bool cap_head_done;
+	int cap_status;
+	char cap_ctype[128];
+	struct buf cap_body;
+	void (*cap_done)(struct conn *c);
 	bool retried;
 };
 
@@ -140,6 +148,8 @@ void proxy_client_drained(struct conn *c);
 void proxy_abort(struct conn *c);
 /* Authorised: contact MLflow and send the request. */
 void proxy_connect(struct conn *c);
+/* Sends the answer captured from MLflow (status, type and body as received). */
+void proxy_send_captured(struct conn *c);
 /* called by upstream.c for the connection's exchange */
 void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len);
 void proxy_upstream_eof(struct conn *c, int status);
@@ -160,6 +170,9 @@ void upstream_read_stop(struct upstream *u);
 void upstream_set_timer(struct upstream *u, uint64_t ms);
 
 /* errpage.c */
+/* A complete response of the gateway's own (ends the exchange with MLflow). */
+void local_response(struct conn *c, int status, const char *ctype, const char *extra_headers, const char *body,
+		    size_t len);
 void errpage_send(struct conn *c, int status, const char *error_code, const char *message,
 		  const char *extra_headers);
 

@@ -56,8 +56,8 @@ static void html_escape(struct buf *b, const char *s)
 	}
 }
 
-void errpage_send(struct conn *c, int status, const char *error_code, const char *message,
-		  const char *extra_headers)
+void local_response(struct conn *c, int status, const char *ctype, const char *extra_headers, const char *body,
+		    size_t len)
 {
 	if (c->state == CS_CLOSING)
 		return;
@@ -71,7 +71,33 @@ void errpage_send(struct conn *c, int status, const char *error_code, const char
 	c->ri.status = status;
 	conn_read_stop(c);
 	conn_set_timer(c, c->rt->cfg->send_timeout);
+	struct buf head;
+	buf_init(&head, 32768 + (c->ri.head ? 0 : len));
+	buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		   "Cache-Control: no-store\r\nX-Request-Id: %s\r\n",
+		   status, errpage_reason(status), ctype, len, c->ri.request_id);
+	if (status == 502 || status == 503 || status == 504)
+		buf_appends(&head, "Retry-After: 5\r\n");
+	if (c->tls_listener && c->rt->cfg->hsts_max_age > 0)
+		buf_printf(&head, "Strict-Transport-Security: max-age=%lld\r\n", (long long)c->rt->cfg->hsts_max_age);
+	if (extra_headers)
+		buf_appends(&head, extra_headers);
+	if (!c->keep_alive || c->w->draining)
+		buf_appends(&head, "Connection: close\r\n");
+	else if (c->ri.minor_version == 0)
+		buf_appends(&head, "Connection: keep-alive\r\n");
+	buf_appends(&head, "\r\n");
+	if (!c->ri.head && buf_append(&head, body, len) == 0)
+		c->ri.body_bytes_sent = len;
+	conn_write_str(c, head.data, head.len);
+	buf_free(&head);
+}
 
+void errpage_send(struct conn *c, int status, const char *error_code, const char *message,
+		  const char *extra_headers)
+{
+	if (c->state == CS_CLOSING)
+		return;
 	struct buf body;
 	buf_init(&body, 16384);
 	const char *ctype;
@@ -92,26 +118,6 @@ void errpage_send(struct conn *c, int status, const char *error_code, const char
 		buf_appends(&body, "</p><hr><p>mlgate</p></body></html>\n");
 		ctype = "text/html; charset=utf-8";
 	}
-	struct buf head;
-	buf_init(&head, 32768);
-	buf_printf(&head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		   "Cache-Control: no-store\r\nX-Request-Id: %s\r\n",
-		   status, errpage_reason(status), ctype, body.len, c->ri.request_id);
-	if (status == 502 || status == 503 || status == 504)
-		buf_appends(&head, "Retry-After: 5\r\n");
-	if (c->tls_listener && c->rt->cfg->hsts_max_age > 0)
-		buf_printf(&head, "Strict-Transport-Security: max-age=%lld\r\n", (long long)c->rt->cfg->hsts_max_age);
-	if (extra_headers)
-		buf_appends(&head, extra_headers);
-	if (!c->keep_alive)
-		buf_appends(&head, "Connection: close\r\n");
-	else if (c->ri.minor_version == 0)
-		buf_appends(&head, "Connection: keep-alive\r\n");
-	buf_appends(&head, "\r\n");
-	if (!c->ri.head)
-		buf_append(&head, body.data, body.len);
-	c->ri.body_bytes_sent = c->ri.head ? 0 : body.len;
-	conn_write_str(c, head.data, head.len);
-	buf_free(&head);
+	local_response(c, status, ctype, extra_headers, body.data ? body.data : "", body.len);
 	buf_free(&body);
 }

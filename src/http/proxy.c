@@ -435,11 +435,109 @@ static void response_complete(struct conn *c)
 	conn_request_done(c);
 }
 
+/* ---- capture: the answer read whole before the client sees it ---- */
+
+static void capture_complete(struct conn *c)
+{
+	c->resp_done = true;
+	c->ri.upstream_end_ms = server_now_ms();
+	if (c->up) {
+		struct upstream *u = c->up;
+		upstream_set_timer(u, 0);
+		c->up = NULL;
+		u->c = NULL;
+		if (u->reusable)
+			upstream_release(u);
+		else
+			upstream_close(u);
+	}
+	c->cap_done(c);
+}
+
+static void capture_body(struct conn *c, const char *data, size_t len)
+{
+	while (len > 0 && c->state == CS_PROXY && !c->resp_done) {
+		const char *d = data;
+		size_t n = len;
+		if (c->resp_framing == H1_BODY_LENGTH) {
+			n = len < c->resp_remaining ? len : (size_t)c->resp_remaining;
+			c->resp_remaining -= n;
+			if (len > n && c->up)
+				c->up->reusable = false;
+			len = 0;
+		} else if (c->resp_framing == H1_BODY_CHUNKED) {
+			size_t used = 0;
+			const char *err = NULL;
+			int rc = h1_chunked_decode(&c->resp_chunked, data, len, &used, &d, &n, &err);
+			data += used;
+			len -= used;
+			if (rc == H1C_ERROR) {
+				upstream_failed(c, 502, err);
+				return;
+			}
+			if (rc == H1C_DONE) {
+				if (len > 0 && c->up)
+					c->up->reusable = false;
+				capture_complete(c);
+				return;
+			}
+			if (rc != H1C_DATA)
+				return;
+		} else {
+			len = 0;
+		}
+		if (n && buf_append(&c->cap_body, d, n)) {
+			if (c->up)
+				c->up->reusable = false;
+			upstream_failed(c, 502, "answer too large to inspect");
+			return;
+		}
+		if (c->resp_framing == H1_BODY_LENGTH && c->resp_remaining == 0) {
+			capture_complete(c);
+			return;
+		}
+	}
+}
+
+static void capture_head(struct conn *c, const struct h1_message *m, const char *rest, size_t rest_len)
+{
+	c->cap_head_done = true;
+	c->cap_status = m->status;
+	c->resp_framing = m->framing;
+	c->resp_remaining = m->content_length;
+	h1_chunked_init(&c->resp_chunked);
+	c->up->reusable = m->keep_alive && m->framing != H1_BODY_CLOSE;
+	const struct h1_header *ct = h1_find(m, "content-type");
+	if (ct && ct->value_len < sizeof c->cap_ctype)
+		snprintf(c->cap_ctype, sizeof c->cap_ctype, "%.*s", (int)ct->value_len, ct->value);
+	else
+		snprintf(c->cap_ctype, sizeof c->cap_ctype, "application/json");
+	buf_init(&c->cap_body, (size_t)c->rt->cfg->max_json_body_size);
+	if (m->framing == H1_BODY_NONE || (m->framing == H1_BODY_LENGTH && m->content_length == 0)) {
+		if (rest_len && c->up)
+			c->up->reusable = false;
+		capture_complete(c);
+		return;
+	}
+	capture_body(c, rest, rest_len);
+}
+
+void proxy_send_captured(struct conn *c)
+{
+	if (c->state != CS_PROXY)
+		return;
+	local_response(c, c->cap_status, c->cap_ctype, NULL, c->cap_body.data ? c->cap_body.data : "", c->cap_body.len);
+}
+
 void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, size_t len)
 {
 	if (c->state != CS_PROXY)
 		return;
 	upstream_set_timer(c->up, c->rt->cfg->upstream_response_timeout);
+	if (c->cap_head_done) {
+		capture_body(c, data, len);
+		return;
+	}
 	if (c->resp_head_done) {
 		response_body(c, blk, data, len);
 		return;
@@ -474,9 +572,17 @@ void proxy_upstream_read(struct conn *c, struct block *blk, const char *data, si
 		const char *reason = u->in.data + 13;
 		const char *eol = memchr(u->in.data, '\r', u->in.len);
 		size_t rlen = eol && eol > reason ? (size_t)(eol - reason) : 0;
+		size_t rest = u->in.len - (size_t)rc;
+		if (c->capture) {
+			char *copy = mem_alloc(rest + 1);
+			memcpy(copy, u->in.data + rc, rest);
+			buf_reset(&u->in);
+			capture_head(c, m, copy, rest);
+			free(copy);
+			return;
+		}
 		/* Body bytes that came with the head are copied out first: finishing
 		 * this response may start the next pipelined request on u. */
-		size_t rest = u->in.len - (size_t)rc;
 		struct block *b = NULL;
 		if (rest > 0) {
 			b = block_get(&c->w->blocks);
@@ -503,7 +609,13 @@ void proxy_upstream_eof(struct conn *c, int status)
 		response_complete(c);
 		return;
 	}
-	if (!c->resp_head_done && c->up && c->up->reused && c->up->in.len == 0 &&
+	if (c->cap_head_done && c->resp_framing == H1_BODY_CLOSE && status == UV_EOF) {
+		if (c->up)
+			c->up->reusable = false;
+		capture_complete(c);
+		return;
+	}
+	if (!c->resp_head_done && !c->cap_head_done && c->up && c->up->reused && c->up->in.len == 0 &&
 	    (c->req_framing == H1_BODY_NONE || c->body_buffered) && !c->retried) {
 		/* A pooled connection MLflow had just closed: try once on a new one. */
 		upstream_close(c->up);

@@ -342,6 +342,13 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 }
 
+void server_note_grants_generation(struct server *srv, uint64_t gen)
+{
+	uint64_t cur = atomic_load(&srv->gen_grants);
+	while (cur < gen && !atomic_compare_exchange_weak(&srv->gen_grants, &cur, gen))
+		;
+}
+
 /* The store's change counters: a change made by `mlgate user|group|grant`
  * or another instance empties the credential caches ("credentials") or the
  * workers' decision caches ("grants") within this tick. */
@@ -357,7 +364,7 @@ static void poll_generations(struct server *srv)
 	free(err);
 	err = NULL;
 	if (store_generation_get(srv->store, "grants", &v, &err) == 0)
-		atomic_store(&srv->gen_grants, (uint64_t)v);
+		server_note_grants_generation(srv, (uint64_t)v);
 	else
 		log_error("reading the identity store's change counter failed: %s", err ? err : "store error");
 	free(err);

@@ -92,6 +92,10 @@ struct server {
 /* Runs the gateway until SIGTERM/SIGINT; returns the process exit code. */
 int server_run(const struct config_overrides *ov);
 
+/* Raises the grants generation the workers compare against to at least gen
+ * (a change this process made itself; the poll would see it later). */
+void server_note_grants_generation(struct server *srv, uint64_t gen);
+
 /* Milliseconds on the monotonic clock (shared by all modules). */
 uint64_t server_now_ms(void);
 

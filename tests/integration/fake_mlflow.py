@@ -127,6 +127,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = url.path
         if self.command in ("GET", "HEAD") and self._model_answer(path, q):
             return
+        if self.command in ("POST", "PATCH", "DELETE") and self._model_write(path, keep):
+            return
         if path == "/health":
             body = b"OK"
             self.send_response(200)
@@ -196,6 +198,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _not_found(self, what):
         self._send_json({"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"{what} not found"}, status=404)
+        return True
+
+    def _model_write(self, path, body):
+        """Creates experiments and registered models in the fake's model, as
+        MLflow answers those calls."""
+        srv = self.server.fake
+        rest = path.split("/mlflow/", 1)[-1] if "/2.0/mlflow/" in path else None
+        if rest not in ("experiments/create", "registered-models/create"):
+            return False
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            return False
+        if srv.fail_creates:
+            self._send_json({"error_code": "RESOURCE_ALREADY_EXISTS", "message": "exists"}, status=400)
+            return True
+        with srv.lock:
+            if rest == "experiments/create":
+                eid = str(100 + len(srv.experiments))
+                srv.experiments[eid] = req.get("name", "")
+                answer = {"experiment_id": eid}
+            else:
+                srv.models.add(req.get("name", ""))
+                answer = {"registered_model": {"name": req.get("name", "")}}
+        self._send_json(answer)
         return True
 
     def _model_answer(self, path, q):
@@ -268,6 +295,8 @@ class FakeMLflow:
         self.runs = {}
         self.traces = {}
         self.logged_models = {}
+        self.models = set()
+        self.fail_creates = False
         self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.fake = self
         self.port = self.httpd.server_address[1]

@@ -196,3 +196,38 @@ def test_attribution_reject_mode(gateway_factory, fake):
     assert r.status_code == 403
     r = requests.post(g.url + API + "/runs/create", json={"experiment_id": "1", "user_id": "alice"}, auth=ALICE)
     assert r.status_code == 200
+
+
+def test_creator_gets_manage_and_model_grants_follow(gateway_factory, fake):
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    r = requests.post(g.url + API + "/experiments/create", json={"name": "alice-exp"}, auth=ALICE)
+    assert r.status_code == 200
+    eid = r.json()["experiment_id"]
+    # usable at once: the answer came after the grant was stored
+    r = requests.post(g.url + API + "/experiments/delete", json={"experiment_id": eid}, auth=ALICE)
+    assert r.status_code == 200
+    assert requests.get(g.url + API + f"/experiments/get?experiment_id={eid}", auth=BOB).status_code == 403
+    grants = g.cli("grant", "--list").stdout
+    assert f"alice" in grants and eid in grants and "MANAGE" in grants
+
+    r = requests.post(g.url + API + "/registered-models/create", json={"name": "churn"}, auth=ALICE)
+    assert r.status_code == 200 and r.json()["registered_model"]["name"] == "churn"
+    g.cli("grant", "bob", "READ", "model", "churn")
+    until(lambda: requests.get(g.url + API + "/registered-models/get?name=churn", auth=BOB).status_code == 200)
+    r = requests.post(g.url + API + "/registered-models/rename", json={"name": "churn", "new_name": "churn-v2"},
+                      auth=ALICE)
+    assert r.status_code == 200
+    # every grant moved with the name
+    assert requests.get(g.url + API + "/registered-models/get?name=churn-v2", auth=BOB).status_code == 200
+    assert requests.get(g.url + API + "/registered-models/get?name=churn", auth=BOB).status_code == 403
+    r = requests.delete(g.url + API + "/registered-models/delete", json={"name": "churn-v2"}, auth=ALICE)
+    assert r.status_code == 200
+    # a later model of the same name inherits nothing
+    until(lambda: requests.get(g.url + API + "/registered-models/get?name=churn-v2", auth=BOB).status_code == 403)
+    assert "churn" not in g.cli("grant", "--list").stdout
+
+    # a failed create grants nothing
+    fake.fail_creates = True
+    r = requests.post(g.url + API + "/registered-models/create", json={"name": "x"}, auth=BOB)
+    assert r.status_code == 400 and r.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+    assert "model     x" not in g.cli("grant", "--list").stdout
