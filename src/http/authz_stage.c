@@ -13,6 +13,7 @@
 #include "http/conn.h"
 #include "http/grant_hooks.h"
 #include "http/resolve.h"
+#include "http/search_filter.h"
 #include "authz/artifact_path.h"
 #include "authz/grants.h"
 #include "authz/mlflow_params.h"
@@ -32,6 +33,7 @@
 
 struct az_user {
 	struct az_user *next;
+	int refs;		/* the cache's, and searches' under way */
 	char name[128];
 	uint64_t gen;
 	bool is_admin;
@@ -72,6 +74,7 @@ struct authz_job {
 };
 
 static void step(struct conn *c);
+static struct az_user *user_lookup(struct worker *w, const char *name);
 
 /* ---- the per-user cache ---- */
 
@@ -85,8 +88,35 @@ static unsigned bucket(const char *s)
 
 static void user_free(struct az_user *u)
 {
+	if (--u->refs > 0)
+		return;
 	grants_set_free(&u->gs);
 	free(u);
+}
+
+struct az_user *authz_user_hold(struct conn *c)
+{
+	struct az_user *u = user_lookup(c->w, c->ri.user);
+	if (u)
+		u->refs++;
+	return u;
+}
+
+void authz_user_release(struct az_user *u)
+{
+	if (u)
+		user_free(u);
+}
+
+bool authz_can_read(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
+		    const char *name)
+{
+	if (u->is_admin)
+		return true;
+	struct decision d;
+	policy_decide(u->name, false, (const char *const *)u->gs.groups, u->gs.ngroups, kind, id, name, u->gs.grants,
+		      u->gs.n, (enum perm_level)c->rt->cfg->default_permission, &d);
+	return d.level >= LEVEL_READ;
 }
 
 static void cache_clear(struct az_cache *ac)
@@ -153,6 +183,7 @@ static void load_work(uv_work_t *req)
 	struct az_load *l = req->data;
 	struct store *s = l->w->srv->store;
 	struct az_user *u = mem_calloc(1, sizeof *u);
+	u->refs = 1;
 	snprintf(u->name, sizeof u->name, "%s", l->user);
 	u->gen = l->gen;
 	struct user_rec *rec = mem_alloc(sizeof *rec);
@@ -571,6 +602,10 @@ static void step(struct conn *c)
 			return;
 		j->next++;
 		j->last_value[0] = '\0';
+	}
+	if (search_filter_wanted(j->route)) {
+		search_filter_start(c);	/* only what the caller may read */
+		return;
 	}
 	pass(c);
 }

@@ -6,6 +6,7 @@
 #ifndef MG_AUTHZ_STAGE_H
 #define MG_AUTHZ_STAGE_H
 #include <stdbool.h>
+#include "authz/policy.h"
 
 struct conn;
 struct worker;
@@ -15,6 +16,15 @@ struct route_match;
  * path, results are cached). On success calls proxy_connect(c); otherwise
  * answers 400/403/404/502/503 itself. m is the matched route or NULL. */
 void authz_stage_run(struct conn *c, const struct route_match *m);
+
+/* The caller's decision inputs, held across asynchronous steps (searches
+ * filter page after page with them). */
+struct az_user;
+struct az_user *authz_user_hold(struct conn *c);
+void authz_user_release(struct az_user *u);
+/* May the held user READ the experiment (id, name) or model (name)? */
+bool authz_can_read(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
+		    const char *name);
 
 /* Frees what the current request's authorisation kept. */
 void authz_job_free(struct conn *c);

@@ -129,6 +129,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if self.command in ("POST", "PATCH", "DELETE") and self._model_write(path, keep):
             return
+        if self._search(path, q, keep):
+            return
         if path == "/health":
             body = b"OK"
             self.send_response(200)
@@ -200,17 +202,69 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send_json({"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"{what} not found"}, status=404)
         return True
 
+    def _search(self, path, q, body):
+        """Paged searches over the fake's model, with offset page tokens."""
+        srv = self.server.fake
+        rest = path.split("/mlflow/", 1)[-1] if "/2.0/mlflow/" in path else None
+        kinds = {"experiments/search": ("experiments", 1000), "registered-models/search": ("registered_models", 100),
+                 "model-versions/search": ("model_versions", 200), "logged-models/search": ("models", 100)}
+        if rest not in kinds:
+            return False
+        key, default = kinds[rest]
+        if self.command == "GET":
+            params = {k: v[0] for k, v in q.items()}
+        else:
+            try:
+                params = json.loads(body or b"{}")
+            except ValueError:
+                return False
+        with srv.lock:
+            srv.search_calls += 1
+            if key == "experiments":
+                items = [{"experiment_id": e, "name": n} for e, n in sorted(srv.experiments.items(), key=lambda x: int(x[0]))]
+            elif key == "registered_models":
+                items = [{"name": n} for n in sorted(srv.models)]
+            elif key == "model_versions":
+                items = [{"name": n, "version": str(v)} for n, v in srv.model_versions]
+            else:
+                items = [{"info": {"model_id": m, "experiment_id": e}} for m, e in sorted(srv.logged_models.items())]
+        n = int(params.get("max_results") or default)
+        tok = params.get("page_token") or ""
+        if tok and not tok.startswith("off:"):
+            self._send_json({"error_code": "INVALID_PARAMETER_VALUE", "message": "bad page token"}, status=400)
+            return True
+        off = int(tok[4:]) if tok else 0
+        page = items[off:off + n]
+        answer = {key: page}
+        if off + n < len(items):
+            answer["next_page_token"] = f"off:{off + n}"
+        self._send_json(answer)
+        return True
+
     def _model_write(self, path, body):
         """Creates experiments and registered models in the fake's model, as
         MLflow answers those calls."""
         srv = self.server.fake
         rest = path.split("/mlflow/", 1)[-1] if "/2.0/mlflow/" in path else None
-        if rest not in ("experiments/create", "registered-models/create"):
+        if rest not in ("experiments/create", "registered-models/create", "registered-models/rename",
+                        "registered-models/delete"):
             return False
         try:
             req = json.loads(body or b"{}")
         except ValueError:
             return False
+        if not req.get("name"):
+            self._send_json({"error_code": "INVALID_PARAMETER_VALUE", "message": "name required"}, status=400)
+            return True
+        if rest in ("registered-models/rename", "registered-models/delete"):
+            with srv.lock:
+                if req["name"] not in srv.models:
+                    return self._not_found(f"Registered model '{req['name']}'")
+                srv.models.discard(req["name"])
+                if rest.endswith("rename"):
+                    srv.models.add(req.get("new_name", ""))
+            self._send_json({"registered_model": {"name": req.get("new_name", "")}} if rest.endswith("rename") else {})
+            return True
         if srv.fail_creates:
             self._send_json({"error_code": "RESOURCE_ALREADY_EXISTS", "message": "exists"}, status=400)
             return True
@@ -296,6 +350,8 @@ class FakeMLflow:
         self.traces = {}
         self.logged_models = {}
         self.models = set()
+        self.model_versions = []
+        self.search_calls = 0
         self.fail_creates = False
         self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.fake = self

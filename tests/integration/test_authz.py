@@ -231,3 +231,60 @@ def test_creator_gets_manage_and_model_grants_follow(gateway_factory, fake):
     r = requests.post(g.url + API + "/registered-models/create", json={"name": "x"}, auth=BOB)
     assert r.status_code == 400 and r.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
     assert "model     x" not in g.cli("grant", "--list").stdout
+
+
+def walk(g, auth, path, method, page, params=None):
+    """Follows page tokens to the end; returns the pages' item lists."""
+    pages, tok = [], None
+    for _ in range(50):
+        p = dict(params or {}, max_results=page)
+        if tok:
+            p["page_token"] = tok
+        if method == "GET":
+            r = requests.get(g.url + path, params=p, auth=auth)
+        else:
+            r = requests.post(g.url + path, json=p, auth=auth)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        key = [k for k in body if k != "next_page_token"]
+        pages.append(body[key[0]] if key else [])
+        tok = body.get("next_page_token")
+        if not tok:
+            return pages
+    raise AssertionError("too many pages")
+
+
+def test_search_filtered_and_refilled(gateway_factory, fake):
+    g = gateway_factory(admins=("bob",), args=["--default-permission", "NO_PERMISSIONS"])
+    for i in range(30):
+        fake.experiments[str(10 + i)] = f"team-a/e{i}" if i % 3 == 0 else f"other/e{i}"
+        fake.models.add(f"team-a-m{i}" if i % 4 == 0 else f"m{i}")
+        fake.model_versions.append((f"team-a-m{i}" if i % 4 == 0 else f"m{i}", 1))
+    g.cli("grant", "alice", "READ", "pattern", "team-a*")
+    g.cli("grant", "alice", "READ", "experiment", "11")  # other/e1, by id
+    want = sorted([str(10 + i) for i in range(30) if i % 3 == 0] + ["11"], key=int)
+    pages = walk(g, ALICE, API + "/experiments/search", "POST", 4)
+    got = [e["experiment_id"] for p in pages for e in p]
+    assert got == want
+    assert all(len(p) == 4 for p in pages[:-1]) and 0 < len(pages[-1]) <= 4
+    # GET spelling of the same search
+    assert [e["experiment_id"] for p in walk(g, ALICE, API + "/experiments/search", "GET", 5) for e in p] == want
+    models = [m["name"] for p in walk(g, ALICE, API + "/registered-models/search", "GET", 3) for m in p]
+    assert models == sorted(f"team-a-m{i}" for i in range(30) if i % 4 == 0)
+    versions = [m["name"] for p in walk(g, ALICE, API + "/model-versions/search", "GET", 2) for m in p]
+    assert versions == [f"team-a-m{i}" for i in range(30) if i % 4 == 0]
+    # admins see MLflow's pages as they are
+    assert len([e for p in walk(g, BOB, API + "/experiments/search", "POST", 7) for e in p]) == 32
+    r = requests.post(g.url + API + "/experiments/search", json={"max_results": 0}, auth=ALICE)
+    assert r.status_code == 400
+    r = requests.post(g.url + API + "/experiments/search", json={"page_token": "mlg1.!!!"}, auth=ALICE)
+    assert r.status_code == 400
+    # a forged token can only skip: every item is still filtered
+    import base64, json as _json
+    forged = "mlg1." + base64.urlsafe_b64encode(_json.dumps(["", 0]).encode()).decode().rstrip("=")
+    r = requests.post(g.url + API + "/experiments/search", json={"page_token": forged, "max_results": 100}, auth=ALICE)
+    assert [e["experiment_id"] for e in r.json()["experiments"]] == want
+    # nothing readable: an empty page and no token, after walking every page
+    g.cli("revoke", "alice", "pattern", "team-a*")
+    until(lambda: requests.get(g.url + API + "/registered-models/search", params={"max_results": 2},
+                               auth=ALICE).json() == {"registered_models": []})

@@ -78,7 +78,8 @@ def variants():
             yield r, ""
 
 
-PUBLIC = ("/health", "/static-files/")  # auth.public_paths defaults
+PUBLIC = ("/health", "/static-files/")
+FILTERED_SEARCHES = ("SearchExperiments", "SearchRegisteredModels", "SearchModelVersions", "SearchLoggedModels")  # auth.public_paths defaults
 
 
 def expected(route, who):
@@ -134,9 +135,12 @@ def test_permission_matrix(matrix_gateway):
             n += 1
             method, url, data, headers = request_for(route, prefix, n)
             auth = (who, PRINCIPALS[who][0]) if who else None
-            before = len(fake.seen())
+            before, lbefore = len(fake.seen()), len(fake.seen_lookups())
             r = s.request(method, g.url + url, data=data, headers=headers, auth=auth, timeout=10)
             reached = any(rec.header("X-Test-Id") == str(n) for rec in fake.seen()[before:])
+            if route["rpc"] in FILTERED_SEARCHES and not reached:
+                # non-admins' searches are asked by the gateway itself, page by page
+                reached = any(rec.path.split("?")[0] == url.split("?")[0] for rec in fake.seen_lookups()[lbefore:])
             want = expected(route, who)
             if who is None and not want:
                 ok = r.status_code == 401 and not reached
