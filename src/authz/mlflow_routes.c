@@ -104,6 +104,9 @@ static const struct mlflow_route table[] = {
 	R("GET", "/version", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "GetVersion"),
 	R("GET", "/health", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "Health"),
 	R("GET", "/mlflow/server-info", V3, RES_NONE, ID_PATH, NULL, LEVEL_READ, "GetServerInfo"),
+	/* GraphQL (the UI's run page): the operations it sends, by their arguments */
+	R("POST", "/graphql", 0, RES_GRAPHQL, ID_PARAMS, NULL, LEVEL_READ, "GraphQL"),
+	R("GET", "/graphql", 0, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "GraphQL"),
 	/* webhooks: the server calls arbitrary URLs (SSRF surface): admin only */
 	R("POST", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "CreateWebhook"),
 	R("GET", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "ListWebhooks"),

@@ -21,6 +21,7 @@ enum route_resource {
 	RES_TRACE,		/* field: trace id, resolved to its experiment */
 	RES_ARTIFACT,		/* path after the route prefix: experiment id is its first segment */
 	RES_ADMIN,		/* admins only */
+	RES_GRAPHQL,		/* the body's GraphQL operations name experiments and runs (src/authz/graphql.c) */
 };
 
 /* Where the id is read from. */

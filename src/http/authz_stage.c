@@ -16,6 +16,7 @@
 #include "http/search_filter.h"
 #include "authz/artifact_path.h"
 #include "authz/grants.h"
+#include "authz/graphql.h"
 #include "authz/mlflow_params.h"
 #include "authz/mlflow_routes.h"
 #include "authz/policy.h"
@@ -66,6 +67,8 @@ struct az_load {
 struct authz_job {
 	const struct mlflow_route *route;
 	char **ids;
+	enum route_resource *kinds;	/* what each id is (GraphQL mixes them) */
+	bool collected;
 	size_t nids, next;
 	/* the answer of the last resolution, used once even if not cacheable */
 	int last_kind;
@@ -279,6 +282,7 @@ static void job_free(struct authz_job *j)
 	for (size_t i = 0; i < j->nids; i++)
 		free(j->ids[i]);
 	free(j->ids);
+	free(j->kinds);
 	free(j);
 }
 
@@ -290,10 +294,17 @@ void authz_job_free(struct conn *c)
 	}
 }
 
-static void add_id(struct authz_job *j, const char *v)
+static void add_kind_id(struct authz_job *j, enum route_resource k, const char *v)
 {
 	j->ids = mem_realloc(j->ids, (j->nids + 1) * sizeof *j->ids);
+	j->kinds = mem_realloc(j->kinds, (j->nids + 1) * sizeof *j->kinds);
+	j->kinds[j->nids] = k;
 	j->ids[j->nids++] = mem_strdup(v);
+}
+
+static void add_id(struct authz_job *j, const char *v)
+{
+	add_kind_id(j, j->route->resource, v);
 }
 
 static void bad_request(struct conn *c, const char *msg)
@@ -328,6 +339,18 @@ static int collect_ids(struct conn *c, const struct route_match *m, struct authz
 	struct param_values *pv = c->w->params;
 	const char *err = NULL;
 	char msg[256];
+	if (r->resource == RES_GRAPHQL) {
+		struct gql_needs *gn = mem_alloc(sizeof *gn);
+		int rc = graphql_needs(body, blen, gn, &err);
+		for (size_t i = 0; rc == 0 && i < gn->n; i++)
+			add_kind_id(j, gn->need[i].kind == GQL_RUN ? RES_RUN : RES_EXPERIMENT, gn->need[i].id);
+		free(gn);
+		if (rc) {
+			bad_request(c, err);
+			return -1;
+		}
+		return 0;
+	}
 	if (r->resource == RES_ARTIFACT) {
 		const char *raw;
 		size_t rlen;
@@ -469,7 +492,7 @@ static const char *resource_word(enum resource_kind k)
 
 /* Decides the next id; returns 1 when it passed, 0 when it waits for an
  * answer, -1 when it answered (denied or failed). */
-static int decide_one(struct conn *c, struct az_user *u, const char *id)
+static int decide_one(struct conn *c, struct az_user *u, const char *id, enum route_resource res)
 {
 	struct authz_job *j = c->az;
 	const struct mlflow_route *r = j->route;
@@ -480,7 +503,7 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id)
 		bad_request(c, "Identifier too long");
 		return -1;
 	}
-	switch (r->resource) {
+	switch (res) {
 	case RES_MODEL:
 		kind = RESOURCE_MODEL;
 		rid = id;
@@ -596,8 +619,13 @@ static void step(struct conn *c)
 		deny(c, "administrators only");
 		return;
 	}
+	if (j->route->resource == RES_GRAPHQL && !j->collected) {
+		j->collected = true;
+		if (collect_ids(c, &c->rmatch, j) != 0)
+			return;
+	}
 	while (j->next < j->nids) {
-		int rc = decide_one(c, u, j->ids[j->next]);
+		int rc = decide_one(c, u, j->ids[j->next], j->kinds[j->next]);
 		if (rc <= 0)
 			return;
 		j->next++;
@@ -618,7 +646,10 @@ void authz_stage_run(struct conn *c, const struct route_match *m)
 	c->az = j;
 	if (m && m->route) {
 		j->route = m->route;
-		if (j->route->resource != RES_NONE && j->route->resource != RES_ADMIN && collect_ids(c, m, j) != 0)
+		/* GraphQL documents are read for non-admins only: admins may send
+		 * anything MLflow accepts (introspection, other operations) */
+		if (j->route->resource != RES_NONE && j->route->resource != RES_ADMIN &&
+		    j->route->resource != RES_GRAPHQL && collect_ids(c, m, j) != 0)
 			return;
 	}
 	step(c);

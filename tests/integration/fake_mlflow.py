@@ -247,12 +247,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server.fake
         rest = path.split("/mlflow/", 1)[-1] if "/2.0/mlflow/" in path else None
         if rest not in ("experiments/create", "registered-models/create", "registered-models/rename",
-                        "registered-models/delete"):
+                        "registered-models/delete", "runs/create"):
             return False
         try:
             req = json.loads(body or b"{}")
         except ValueError:
             return False
+        if rest == "runs/create":
+            with srv.lock:
+                eid = str(req.get("experiment_id", ""))
+                if eid not in srv.experiments:
+                    return self._not_found(f"Experiment '{eid}'")
+                rid = f"run{len(srv.runs) + 1:04d}"
+                srv.runs[rid] = eid
+            self._send_json({"run": {"info": {"run_id": rid, "run_uuid": rid, "experiment_id": eid,
+                                              "user_id": req.get("user_id")},
+                                     "data": {"tags": req.get("tags", [])}},
+                             "user": self.headers.get("X-Forwarded-User")})
+            return True
         if not req.get("name"):
             self._send_json({"error_code": "INVALID_PARAMETER_VALUE", "message": "name required"}, status=400)
             return True
@@ -272,7 +284,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if rest == "experiments/create":
                 eid = str(100 + len(srv.experiments))
                 srv.experiments[eid] = req.get("name", "")
-                answer = {"experiment_id": eid}
+                answer = {"experiment_id": eid, "user": self.headers.get("X-Forwarded-User")}
             else:
                 srv.models.add(req.get("name", ""))
                 answer = {"registered_model": {"name": req.get("name", "")}}

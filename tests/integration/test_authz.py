@@ -288,3 +288,65 @@ def test_search_filtered_and_refilled(gateway_factory, fake):
     g.cli("revoke", "alice", "pattern", "team-a*")
     until(lambda: requests.get(g.url + API + "/registered-models/search", params={"max_results": 2},
                                auth=ALICE).json() == {"registered_models": []})
+
+
+def test_npm_client_with_token_under_enforcement(gateway_factory, fake):
+    """The npm `mlflow` client with a personal access token, as a non-admin
+    on a gateway that grants nothing by default: it creates an experiment
+    (and becomes its manager), a run in it, and logs a metric; another
+    user's token cannot write to that run."""
+    import json
+    import os
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    g.cli("user", "add", "carol", "--stdin", input="carol-pw\n")
+    g.cli("user", "add", "dave", "--stdin", input="dave-pw\n")
+    tok = g.cli("token", "create", "--user", "carol", "--name", "npm").stdout.strip()
+    other = g.cli("token", "create", "--user", "dave", "--name", "npm").stdout.strip()
+    out = subprocess.run(["node", os.path.join(here, "npm", "mlflow_client.js"), g.url, "", "Bearer " + tok],
+                         capture_output=True, text=True, timeout=60, cwd=os.path.join(here, "npm"))
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["ok"] is True, res
+    eid = res["created"]["experiment_id"]
+    rid = res["run"]["run"]["info"]["run_id"]
+    assert res["run"]["run"]["info"]["user_id"] == "carol"
+    assert [r.path.split("?")[0].rsplit("/", 2)[-2:] for r in fake.seen()] == [
+        ["experiments", "create"], ["experiments", "get"], ["runs", "create"], ["runs", "log-metric"]]
+    metric = {"run_id": rid, "key": "auc", "value": 0.5, "timestamp": 2}
+    r = requests.post(g.url + API + "/runs/log-metric", json=metric, headers={"Authorization": "Bearer " + other})
+    assert r.status_code == 403
+    r = requests.get(g.url + API + f"/experiments/get?experiment_id={eid}", headers={"Authorization": "Bearer " + other})
+    assert r.status_code == 403
+    assert len(fake.seen()) == 4
+
+
+def test_graphql_authorised_by_its_arguments(gateway_factory, fake):
+    g = gateway_factory(admins=("bob",), args=["--default-permission", "NO_PERMISSIONS"])
+    fake.experiments["4"] = "e4"
+    fake.experiments["5"] = "e5"
+    fake.runs["ra"] = "4"
+    fake.runs["rb"] = "5"
+    g.cli("grant", "alice", "READ", "experiment", "4")
+    q = ("query MlflowGetRunQuery($data: MlflowGetRunInput!) @component(name: \"MLflow.Run\") "
+         "{ mlflowGetRun(input: $data) { run { info { runUuid } experiment { name } } } }")
+    gql = g.url + "/graphql"
+    assert requests.post(gql, json={"query": q, "variables": {"data": {"runId": "ra"}}}, auth=ALICE).status_code == 200
+    r = requests.post(gql, json={"query": q, "variables": {"data": {"runId": "rb"}}}, auth=ALICE)
+    assert r.status_code == 403
+    bulk = ("query Q($d: X!) { mlflowGetMetricHistoryBulkInterval(input: $d) { metrics { key } } }")
+    r = requests.post(gql, json={"query": bulk, "variables": {"d": {"runIds": ["ra", "rb"]}}}, auth=ALICE)
+    assert r.status_code == 403  # every run named must be readable
+    n = len(fake.seen())
+    for body in ({"query": "{ __schema { types { name } } }"},
+                 {"query": "mutation { mlflowDeleteRun(input: {runId: \"ra\"}) { ok } }"},
+                 [{"query": q, "variables": {"data": {"runId": "ra"}}}] * 50,
+                 {"query": "{ ...F } fragment F on Query { mlflowGetRun(input: {runId: \"rb\"}) { run { info { runUuid } } } }"},
+                 {"query": "{ a: mlflowGetRun(input: {runId: \"ra\"}) { run { info { runUuid } } } "
+                           "b: mlflowGetRun(input: {runId: \"rb\"}) { run { info { runUuid } } } }"}):
+        r = requests.post(gql, json=body, auth=ALICE)
+        assert r.status_code in (400, 403), body
+    assert requests.get(gql + "?query=%7B__typename%7D", auth=ALICE).status_code == 403
+    assert len(fake.seen()) == n
+    # administrators send what they like
+    assert requests.post(gql, json={"query": "{ __schema { types { name } } }"}, auth=BOB).status_code == 200

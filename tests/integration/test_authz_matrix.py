@@ -57,6 +57,10 @@ def request_for(route, prefix, n):
             query = [(field, v) for v in vals]
         else:
             body = {field: value}
+    if res == "graphql":  # the UI's run-page query, reading run21 (experiment 21)
+        body = {"query": "query MlflowGetRunQuery($data: MlflowGetRunInput!) { mlflowGetRun(input: $data) "
+                         "{ run { info { runUuid experimentId } } } }",
+                "variables": {"data": {"runId": "run21"}}}
     headers = {"X-Test-Id": str(n)}
     data = None
     if body is not None:

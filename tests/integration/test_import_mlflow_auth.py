@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from conftest import BIN
 
-API = "/api/2.0/mlflow/experiments/search"
+API = "/version"  # echoed by the fake MLflow; open to every authenticated user
 
 
 def build_mlflow_auth_db(path):
