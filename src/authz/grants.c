@@ -115,6 +115,20 @@ int grants_revoke(struct store *s, enum principal_kind pk, const char *principal
 	return bump(s, rc == 0 && store_changes(s) == 0 ? -ENOENT : rc, err);
 }
 
+int grants_get(struct store *s, enum principal_kind pk, const char *principal, enum resource_kind rk,
+	       const char *resource, enum perm_level *out, char **err)
+{
+	const char *p[] = { pk_name(pk), principal, policy_resource_kind_name(rk), resource };
+	struct store_rows r;
+	int rc = store_exec(s, "SELECT level FROM grants WHERE principal_kind = $1 AND principal = $2 AND "
+			    "resource_kind = $3 AND resource = $4", 4, p, &r, err);
+	if (rc)
+		return rc;
+	rc = r.nrows == 1 && level_parse(store_value(&r, 0, 0), out) == 0 ? 0 : -ENOENT;
+	store_rows_free(&r);
+	return rc;
+}
+
 int grants_rename_resource(struct store *s, enum resource_kind rk, const char *from, const char *to, char **err)
 {
 	const char *p[] = { policy_resource_kind_name(rk), from, to };

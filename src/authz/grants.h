@@ -20,6 +20,9 @@ int grants_set(struct store *s, enum principal_kind pk, const char *principal, e
 	       const char *resource, enum perm_level level, char **err);
 int grants_revoke(struct store *s, enum principal_kind pk, const char *principal, enum resource_kind rk,
 		  const char *resource, char **err);
+/* The level of one grant: 0, or -ENOENT. */
+int grants_get(struct store *s, enum principal_kind pk, const char *principal, enum resource_kind rk,
+	       const char *resource, enum perm_level *out, char **err);
 /* Moves every grant on (rk, from) to (rk, to) -- a registered model was
  * renamed; a principal's existing grant on `to` is kept. */
 int grants_rename_resource(struct store *s, enum resource_kind rk, const char *from, const char *to, char **err);

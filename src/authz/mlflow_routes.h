@@ -22,6 +22,7 @@ enum route_resource {
 	RES_ARTIFACT,		/* path after the route prefix: experiment id is its first segment */
 	RES_ADMIN,		/* admins only */
 	RES_GRAPHQL,		/* the body's GraphQL operations name experiments and runs (src/authz/graphql.c) */
+	RES_LOCAL,		/* answered by mlgate itself (users, grants, groups, tokens); never forwarded */
 };
 
 /* Where the id is read from. */

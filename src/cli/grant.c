@@ -15,8 +15,10 @@ static const char usage[] =
 	"       mlgate grant --list\n"
 	"  LEVEL: NO_PERMISSIONS, READ, EDIT or MANAGE; every form takes --store URI or -c FILE\n";
 
-static int report(int rc, char *err, const char *who, const char *principal)
+static int report(int rc, char **errp, const char *who, const char *principal)
 {
+	char *err = *errp;	/* read after rc was computed */
+	*errp = NULL;
 	if (rc == 0)
 		return 0;
 	if (rc == -ENOENT)
@@ -68,7 +70,7 @@ int cli_grant(int argc, char **argv)
 	int rc = 2;
 	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
 		struct store_rows r;
-		rc = report(grants_list(s, &r, &err), err, "mlgate grant", "");
+		rc = report(grants_list(s, &r, &err), &err, "mlgate grant", "");
 		if (rc == 0) {
 			printf("%-28s %-15s %s\n", "PRINCIPAL", "LEVEL", "RESOURCE");
 			for (size_t i = 0; i < r.nrows; i++) {
@@ -89,7 +91,7 @@ int cli_grant(int argc, char **argv)
 			fprintf(stderr, "mlgate grant: LEVEL must be NO_PERMISSIONS, READ, EDIT or MANAGE (got \"%s\")\n",
 				argv[2]);
 		} else if (parse_target("mlgate grant", argv[1], argv[3], argv[4], &pk, &pname, &rk) == 0) {
-			rc = report(grants_set(s, pk, pname, rk, argv[4], lv, &err), err, "mlgate grant", argv[1]);
+			rc = report(grants_set(s, pk, pname, rk, argv[4], lv, &err), &err, "mlgate grant", argv[1]);
 			if (rc == 0)
 				fprintf(stderr, "mlgate grant: %s has %s on %s %s\n", argv[1], level_name(lv), argv[3], argv[4]);
 		}
@@ -113,7 +115,7 @@ int cli_revoke(int argc, char **argv)
 	if (argc != 4)
 		fputs(usage, stderr);
 	else if (parse_target("mlgate revoke", argv[1], argv[2], argv[3], &pk, &pname, &rk) == 0)
-		rc = report(grants_revoke(s, pk, pname, rk, argv[3], &err), err, "mlgate revoke", "");
+		rc = report(grants_revoke(s, pk, pname, rk, argv[3], &err), &err, "mlgate revoke", "");
 	store_close(s);
 	return rc;
 }

@@ -15,8 +15,10 @@ static const char usage[] =
 	"       mlgate group member add|del GROUP USER\n"
 	"  every form takes --store URI or -c FILE\n";
 
-static int report(int rc, char *err, const char *msg_enoent)
+static int report(int rc, char **errp, const char *msg_enoent)
 {
+	char *err = *errp;	/* read after rc was computed */
+	*errp = NULL;
 	if (rc == 0)
 		return 0;
 	if (rc == -EEXIST)
@@ -57,17 +59,17 @@ int cli_group(int argc, char **argv)
 			fprintf(stderr, "mlgate group: invalid group name \"%s\"\n", argv[2]);
 			rc = 2;
 		} else {
-			rc = report(groups_add(s, argv[2], &err), err, "");
+			rc = report(groups_add(s, argv[2], &err), &err, "");
 		}
 	} else if (strcmp(op, "del") == 0 && argc == 3) {
-		rc = report(groups_delete(s, argv[2], &err), err, "no such group");
+		rc = report(groups_delete(s, argv[2], &err), &err, "no such group");
 	} else if (strcmp(op, "member") == 0 && argc == 5 && strcmp(argv[2], "add") == 0) {
-		rc = report(groups_member_add(s, argv[3], argv[4], &err), err, "no such group");
+		rc = report(groups_member_add(s, argv[3], argv[4], &err), &err, "no such group");
 	} else if (strcmp(op, "member") == 0 && argc == 5 && strcmp(argv[2], "del") == 0) {
-		rc = report(groups_member_del(s, argv[3], argv[4], &err), err, "not a member");
+		rc = report(groups_member_del(s, argv[3], argv[4], &err), &err, "not a member");
 	} else if (strcmp(op, "list") == 0 && argc == 2) {
 		struct store_rows r;
-		rc = report(groups_list(s, &r, &err), err, "");
+		rc = report(groups_list(s, &r, &err), &err, "");
 		if (rc == 0) {
 			const char *cur = NULL;
 			for (size_t i = 0; i < r.nrows; i++) {

@@ -13,7 +13,7 @@ static const char *resource_name(enum route_resource r)
 		[RES_NONE] = "none", [RES_EXPERIMENT] = "experiment", [RES_EXPERIMENT_NAME] = "experiment_name",
 		[RES_EXPERIMENT_LIST] = "experiment_list", [RES_RUN] = "run", [RES_RUN_LIST] = "run_list",
 		[RES_MODEL] = "model", [RES_LOGGED_MODEL] = "logged_model", [RES_TRACE] = "trace",
-		[RES_ARTIFACT] = "artifact", [RES_ADMIN] = "admin", [RES_GRAPHQL] = "graphql",
+		[RES_ARTIFACT] = "artifact", [RES_ADMIN] = "admin", [RES_GRAPHQL] = "graphql", [RES_LOCAL] = "mlgate",
 	};
 	return names[r];
 }
@@ -42,7 +42,8 @@ int cli_routes(int argc, char **argv)
 			strcat(vers, "2.0");
 		if (r->versions & (1u << 3))
 			strcat(vers, vers[0] ? ",3.0" : "3.0");
-		const char *level = r->resource == RES_ADMIN ? "admin" : r->resource == RES_NONE ? "login" : level_name(r->level);
+		const char *level = r->resource == RES_ADMIN ? "admin"
+				    : r->resource == RES_NONE || r->resource == RES_LOCAL ? "login" : level_name(r->level);
 		if (json) {
 			json_t *versions = json_array();
 			for (int v = 2; v <= 3; v++)

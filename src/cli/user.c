@@ -18,8 +18,10 @@ static const char usage[] =
 	"       mlgate user disable|enable USER\n"
 	"  every form takes --store URI or -c FILE (default store: sqlite:///./var/mlgate.db)\n";
 
-static int report(int rc, char *err, const char *what, const char *name)
+static int report(int rc, char **errp, const char *what, const char *name)
 {
+	char *err = *errp;	/* read after rc was computed */
+	*errp = NULL;
 	if (rc == 0)
 		return 0;
 	if (rc == -EEXIST)
@@ -74,24 +76,24 @@ int cli_user(int argc, char **argv)
 	char hash[128];
 	if (strcmp(op, "add") == 0 && np == 1) {
 		rc = cli_new_password_hash("mlgate user", from_stdin, hash) ? 1
-			: report(users_add(s, pos[0], hash, admin, &err), err, "user", pos[0]);
+			: report(users_add(s, pos[0], hash, admin, &err), &err, "user", pos[0]);
 		if (rc == 0)
 			fprintf(stderr, "mlgate user: added %s%s\n", pos[0], admin ? " (admin)" : "");
 	} else if (strcmp(op, "del") == 0 && np == 1) {
-		rc = report(users_delete(s, pos[0], &err), err, "user", pos[0]);
+		rc = report(users_delete(s, pos[0], &err), &err, "user", pos[0]);
 		if (rc == 0)
 			fprintf(stderr, "mlgate user: deleted %s with their grants, memberships and tokens\n", pos[0]);
 	} else if (strcmp(op, "passwd") == 0 && np == 1) {
 		rc = cli_new_password_hash("mlgate user", from_stdin, hash) ? 1
-			: report(users_set_password(s, pos[0], hash, &err), err, "user", pos[0]);
+			: report(users_set_password(s, pos[0], hash, &err), &err, "user", pos[0]);
 	} else if (strcmp(op, "admin") == 0 && np == 2 && (strcmp(pos[1], "on") == 0 || strcmp(pos[1], "off") == 0)) {
-		rc = report(users_set_admin(s, pos[0], strcmp(pos[1], "on") == 0, in_htpasswd(pos[0]), &err), err, "user",
+		rc = report(users_set_admin(s, pos[0], strcmp(pos[1], "on") == 0, in_htpasswd(pos[0]), &err), &err, "user",
 			    pos[0]);
 	} else if ((strcmp(op, "disable") == 0 || strcmp(op, "enable") == 0) && np == 1) {
-		rc = report(users_set_disabled(s, pos[0], op[0] == 'd', &err), err, "user", pos[0]);
+		rc = report(users_set_disabled(s, pos[0], op[0] == 'd', &err), &err, "user", pos[0]);
 	} else if (strcmp(op, "list") == 0 && np == 0) {
 		struct store_rows r;
-		rc = report(users_list(s, &r, &err), err, "user", "");
+		rc = report(users_list(s, &r, &err), &err, "user", "");
 		if (rc == 0) {
 			printf("%-24s %-5s %-8s %-20s %s\n", "USER", "ADMIN", "DISABLED", "CREATED", "LAST LOGIN");
 			for (size_t i = 0; i < r.nrows; i++) {

@@ -11,6 +11,7 @@
  * non-admin through. */
 #include "http/authz_stage.h"
 #include "http/conn.h"
+#include "http/admin_api.h"
 #include "http/grant_hooks.h"
 #include "http/resolve.h"
 #include "http/search_filter.h"
@@ -111,15 +112,26 @@ void authz_user_release(struct az_user *u)
 		user_free(u);
 }
 
-bool authz_can_read(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
-		    const char *name)
+enum perm_level authz_level(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
+			    const char *name)
 {
 	if (u->is_admin)
-		return true;
+		return LEVEL_MANAGE;
 	struct decision d;
 	policy_decide(u->name, false, (const char *const *)u->gs.groups, u->gs.ngroups, kind, id, name, u->gs.grants,
 		      u->gs.n, (enum perm_level)c->rt->cfg->default_permission, &d);
-	return d.level >= LEVEL_READ;
+	return d.level;
+}
+
+bool authz_can_read(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
+		    const char *name)
+{
+	return authz_level(c, u, kind, id, name) >= LEVEL_READ;
+}
+
+bool authz_user_is_admin(const struct az_user *u)
+{
+	return u->is_admin;
 }
 
 static void cache_clear(struct az_cache *ac)
@@ -601,6 +613,11 @@ static void step(struct conn *c)
 	struct az_user *u = user_lookup(c->w, c->ri.user);
 	if (u == NULL) {
 		user_load(c);
+		return;
+	}
+	if (j->route && j->route->resource == RES_LOCAL) {
+		u->refs++;
+		admin_api_start(c, u);	/* answered here, with its own checks */
 		return;
 	}
 	if (u->is_admin) {

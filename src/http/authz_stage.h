@@ -22,6 +22,10 @@ void authz_stage_run(struct conn *c, const struct route_match *m);
 struct az_user;
 struct az_user *authz_user_hold(struct conn *c);
 void authz_user_release(struct az_user *u);
+/* The held user's effective level on an experiment (id, name) or model. */
+enum perm_level authz_level(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
+			    const char *name);
+bool authz_user_is_admin(const struct az_user *u);
 /* May the held user READ the experiment (id, name) or model (name)? */
 bool authz_can_read(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
 		    const char *name);

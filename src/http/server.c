@@ -342,11 +342,25 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 }
 
+static bool raise_to(atomic_uint_least64_t *a, uint64_t v)
+{
+	uint64_t cur = atomic_load(a);
+	while (cur < v)
+		if (atomic_compare_exchange_weak(a, &cur, v))
+			return true;
+	return false;
+}
+
 void server_note_grants_generation(struct server *srv, uint64_t gen)
 {
-	uint64_t cur = atomic_load(&srv->gen_grants);
-	while (cur < gen && !atomic_compare_exchange_weak(&srv->gen_grants, &cur, gen))
-		;
+	raise_to(&srv->gen_grants, gen);
+}
+
+void server_note_generations(struct server *srv, uint64_t creds, uint64_t grants)
+{
+	if (raise_to(&srv->gen_creds, creds))
+		cred_cache_clear(srv->cache);	/* a password changed: every cached success goes */
+	raise_to(&srv->gen_grants, grants);
 }
 
 /* The store's change counters: a change made by `mlgate user|group|grant`
@@ -356,11 +370,8 @@ static void poll_generations(struct server *srv)
 {
 	long long v;
 	char *err = NULL;
-	if (store_generation_get(srv->store, "credentials", &v, &err) == 0 &&
-	    (uint64_t)v != atomic_load(&srv->gen_creds)) {
-		atomic_store(&srv->gen_creds, (uint64_t)v);
-		cred_cache_clear(srv->cache);
-	}
+	if (store_generation_get(srv->store, "credentials", &v, &err) == 0)
+		server_note_generations(srv, (uint64_t)v, 0);
 	free(err);
 	err = NULL;
 	if (store_generation_get(srv->store, "grants", &v, &err) == 0)

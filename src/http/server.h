@@ -95,6 +95,8 @@ int server_run(const struct config_overrides *ov);
 /* Raises the grants generation the workers compare against to at least gen
  * (a change this process made itself; the poll would see it later). */
 void server_note_grants_generation(struct server *srv, uint64_t gen);
+/* Both counters at once (credentials: the verified-credential cache empties). */
+void server_note_generations(struct server *srv, uint64_t creds, uint64_t grants);
 
 /* Milliseconds on the monotonic clock (shared by all modules). */
 uint64_t server_now_ms(void);

@@ -74,6 +74,8 @@ def request_for(route, prefix, n):
 
 def variants():
     for r in routes():
+        if r["resource"] == "mlgate":
+            continue  # answered by mlgate itself, never forwarded (test_admin_api.py)
         if r["versions"]:
             for v in r["versions"]:
                 for api in ("/api", "/ajax-api"):
