@@ -163,11 +163,22 @@ def fake():
 
 
 @pytest.fixture
-def gateway_factory(tmp_path, fake):
+def store_kind(request):
+    """The identity store gateways use: "sqlite" (the embedded default), or
+    "postgresql" where a module parametrizes it (indirect)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def gateway_factory(tmp_path, fake, request, store_kind):
     made = []
+    pg_uri = request.getfixturevalue("postgres").new_database() if store_kind == "postgresql" else None
 
     def make(**kw):
         kw.setdefault("upstream_port", fake.port)
+        if pg_uri and "store:" not in kw.get("extra_yaml", ""):
+            # one database per test, shared by every gateway the test starts
+            kw["extra_yaml"] = kw.get("extra_yaml", "") + f'store: "{pg_uri}"\n'
         g = Gateway(tmp_path, **kw)
         made.append(g)
         return g

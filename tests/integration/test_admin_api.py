@@ -1,6 +1,7 @@
 """MLflow's auth REST API served by mlgate (the calls AuthServiceClient
 makes, with its verbs, fields and answer shapes) and mlgate's own API for
 groups, grants and tokens. None of it reaches MLflow."""
+import pytest
 import requests
 
 from conftest import USERS
@@ -10,6 +11,9 @@ ALICE = ("alice", USERS["alice"])  # administrator here
 BOB = ("bob", USERS["bob"])
 A = "/api/2.0/mlflow"
 M = "/api/2.0/mlgate"
+
+# The whole suite runs on both stores: the embedded SQLite and PostgreSQL.
+pytestmark = pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"], indirect=True)
 
 
 def test_auth_service_client_calls(gateway_factory, fake):

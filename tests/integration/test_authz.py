@@ -3,6 +3,7 @@ pattern, default permission, id resolution through MLflow, fail-closed
 routes, and changes reaching a running gateway within a second."""
 import time
 
+import pytest
 import requests
 
 from conftest import USERS
@@ -10,6 +11,9 @@ from conftest import USERS
 ALICE = ("alice", USERS["alice"])
 BOB = ("bob", USERS["bob"])
 API = "/api/2.0/mlflow"
+
+# The whole suite runs on both stores: the embedded SQLite and PostgreSQL.
+pytestmark = pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"], indirect=True)
 
 
 def until(fn, timeout=3.0):

@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from conftest import BIN, Gateway
+from conftest import BIN, USERS, Gateway
 
 API = "/version"  # echoed by the fake MLflow; open to every authenticated user
 
@@ -58,4 +58,44 @@ def test_two_gateways_share_the_store(postgres, fake, tmp_path):
         assert rows == [["t"]]
     finally:
         for g in gws:
+            assert g.stop() == 0, g.errors()
+
+
+def test_grant_through_one_gateway_enforced_by_the_other(postgres, fake, tmp_path):
+    """Two instances on one PostgreSQL store: a permission granted through
+    A's API (MLflow's own endpoint) is enforced by B within a second, and so
+    is its removal; a model created through B gives its creator MANAGE on A."""
+    uri = postgres.new_database()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    fake.experiments["77"] = "shared"
+    yaml = f"store: \"{uri}\"\ndefault_permission: NO_PERMISSIONS\n"
+    a, b = (Gateway(tmp_path / n, fake.port, extra_yaml=yaml, admins=("alice",)) for n in ("a", "b"))
+    alice, bob = ("alice", USERS["alice"]), ("bob", USERS["bob"])
+    try:
+        exp = "/api/2.0/mlflow/experiments/get?experiment_id=77"
+        assert requests.get(b.url + exp, auth=bob).status_code == 403
+        r = requests.post(a.url + "/api/2.0/mlflow/experiments/permissions/create",
+                          json={"experiment_id": "77", "username": "bob", "permission": "READ"}, auth=alice)
+        assert r.status_code == 200
+        t0 = time.time()
+        while requests.get(b.url + exp, auth=bob).status_code != 200:
+            assert time.time() - t0 < 1.5, "grant not seen by the other instance"
+            time.sleep(0.05)
+        r = requests.delete(a.url + "/api/2.0/mlflow/experiments/permissions/delete",
+                            json={"experiment_id": "77", "username": "bob"}, auth=alice)
+        assert r.status_code == 200
+        t0 = time.time()
+        while requests.get(b.url + exp, auth=bob).status_code != 403:
+            assert time.time() - t0 < 1.5, "revocation not seen by the other instance"
+            time.sleep(0.05)
+        r = requests.post(b.url + "/api/2.0/mlflow/registered-models/create", json={"name": "shared-m"}, auth=bob)
+        assert r.status_code == 200
+        t0 = time.time()
+        while requests.delete(a.url + "/api/2.0/mlflow/registered-models/delete", json={"name": "shared-m"},
+                              auth=bob).status_code != 200:
+            assert time.time() - t0 < 1.5
+            time.sleep(0.05)
+    finally:
+        for g in (a, b):
             assert g.stop() == 0, g.errors()
