@@ -3,6 +3,8 @@
  * basic-auth validators: reads need READ, changes EDIT, deletes MANAGE. */
 #include "authz/mlflow_routes.h"
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #define V2 (1u << 2)
@@ -192,6 +194,46 @@ static bool literal(const struct mlflow_route *r)
 	return strchr(r->path, '{') == NULL;
 }
 
+/* Exact rows (no {param}, no trailing-'/' prefix) are found through a hash
+ * of method and path; the few others are scanned. Built once. */
+#define NROWS (sizeof table / sizeof table[0])
+#define HSLOTS 512
+static int16_t exact_slot[HSLOTS];	/* row index + 1, 0: empty */
+static bool scanned[NROWS];
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static bool exact(const struct mlflow_route *r)
+{
+	size_t n = strlen(r->path);
+	return literal(r) && (n == 1 || r->path[n - 1] != '/');
+}
+
+static unsigned hash_mp(const char *method, const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (; *method; method++)
+		h = (h ^ (unsigned char)*method) * 16777619u;
+	h = (h ^ ' ') * 16777619u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+static void build_index(void)
+{
+	_Static_assert(NROWS < HSLOTS / 2, "route index too small");
+	for (size_t i = 0; i < NROWS; i++) {
+		if (!exact(&table[i])) {
+			scanned[i] = true;
+			continue;
+		}
+		unsigned h = hash_mp(table[i].method, table[i].path, strlen(table[i].path)) % HSLOTS;
+		while (exact_slot[h])
+			h = (h + 1) % HSLOTS;
+		exact_slot[h] = (int16_t)(i + 1);
+	}
+}
+
 int mlflow_routes_match(const char *method, const char *path, size_t len, struct route_match *m)
 {
 	memset(m, 0, sizeof *m);
@@ -225,11 +267,24 @@ int mlflow_routes_match(const char *method, const char *path, size_t len, struct
 		n = len;
 		want = 0;
 	}
-	/* Literal paths first, so ".../traces/get" never matches ".../traces/{id}". */
+	if (!malformed) {
+		/* exact rows first, so ".../traces/get" never matches ".../traces/{id}" */
+		pthread_once(&index_once, build_index);
+		for (unsigned h = hash_mp(meth, p, n) % HSLOTS; exact_slot[h]; h = (h + 1) % HSLOTS) {
+			const struct mlflow_route *r = &table[exact_slot[h] - 1];
+			if (strcmp(r->method, meth) != 0 || strlen(r->path) != n || memcmp(r->path, p, n) != 0)
+				continue;
+			if (want ? !(r->versions & want) : r->versions != 0)
+				continue;
+			m->route = r;
+			return 0;
+		}
+	}
+	/* then prefix rows, then {param} rows */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		for (size_t i = 0; i < NROWS; i++) {
 			const struct mlflow_route *r = &table[i];
-			if (literal(r) != (pass == 0) || strcmp(r->method, meth) != 0)
+			if ((!malformed && !scanned[i]) || literal(r) != (pass == 0) || strcmp(r->method, meth) != 0)
 				continue;
 			if (want ? !(r->versions & want) : r->versions != 0)
 				continue;

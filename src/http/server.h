@@ -65,6 +65,8 @@ struct worker {
 	struct resolve_cache *rcache;	/* MLflow's answers: run -> experiment, ... */
 	struct resolve_fetch *fetches;	/* questions to MLflow under way */
 	struct upfetch *upfetches;	/* the gateway's own requests to MLflow */
+	struct upfetch *upf_idle;	/* their kept-alive connections */
+	size_t upf_nidle;
 	struct az_cache *azcache;	/* users' admin flags and grants */
 	struct az_load *azloads;	/* loads of those under way */
 	struct buf alog_pending;	/* access log lines not yet written */

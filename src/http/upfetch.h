@@ -20,7 +20,7 @@ typedef void (*upfetch_cb)(void *arg, const struct upfetch_result *r);
 /* Sends method target (+ body as JSON when body != NULL) to rt's upstream.
  * extra_headers: complete "Name: value\r\n" lines or NULL. cb runs exactly
  * once, later, on the loop thread (also on shutdown, with status 0). */
-void upfetch_start(struct worker *w, const struct runtime *rt, const char *method, const char *target,
+void upfetch_start(struct worker *w, struct runtime *rt, const char *method, const char *target,
 		   const char *extra_headers, const char *body, size_t len, upfetch_cb cb, void *arg);
 
 /* Fails every request in flight (shutdown). */
