@@ -41,6 +41,7 @@ struct az_user {
 	bool is_admin;
 	bool has_patterns;
 	struct grant_set gs;
+	struct policy_index *ix;	/* over gs: O(1) decisions */
 };
 
 struct az_cache {
@@ -94,6 +95,7 @@ static void user_free(struct az_user *u)
 {
 	if (--u->refs > 0)
 		return;
+	policy_index_free(u->ix);
 	grants_set_free(&u->gs);
 	free(u);
 }
@@ -118,8 +120,7 @@ enum perm_level authz_level(struct conn *c, const struct az_user *u, enum resour
 	if (u->is_admin)
 		return LEVEL_MANAGE;
 	struct decision d;
-	policy_decide(u->name, false, (const char *const *)u->gs.groups, u->gs.ngroups, kind, id, name, u->gs.grants,
-		      u->gs.n, (enum perm_level)c->rt->cfg->default_permission, &d);
+	policy_index_decide(u->ix, false, kind, id, name, (enum perm_level)c->rt->cfg->default_permission, &d);
 	return d.level;
 }
 
@@ -219,9 +220,8 @@ static void load_work(uv_work_t *req)
 		l->rc = rc;
 		return;
 	}
-	for (size_t i = 0; i < u->gs.n; i++)
-		if (u->gs.grants[i].resource_kind == RESOURCE_PATTERN)
-			u->has_patterns = true;
+	u->ix = policy_index_build(u->name, (const char *const *)u->gs.groups, u->gs.ngroups, u->gs.grants, u->gs.n);
+	u->has_patterns = policy_index_has_patterns(u->ix);
 	l->result = u;
 }
 
@@ -560,8 +560,7 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id, enum ro
 		rname = name;
 	}
 	struct decision d;
-	policy_decide(u->name, false, (const char *const *)u->gs.groups, u->gs.ngroups, kind, rid, rname, u->gs.grants,
-		      u->gs.n, (enum perm_level)c->rt->cfg->default_permission, &d);
+	policy_index_decide(u->ix, false, kind, rid, rname, (enum perm_level)c->rt->cfg->default_permission, &d);
 	if (d.level >= r->level)
 		return 1;
 	char why[600];

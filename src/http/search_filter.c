@@ -13,6 +13,7 @@
 #include "http/resolve.h"
 #include "http/upfetch.h"
 #include "authz/mlflow_routes.h"
+#include "core/json_scan.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/pct.h"
@@ -38,7 +39,9 @@ struct search_job {
 	long long target;	/* the page size asked for; 0: as MLflow pages */
 	char *token;		/* MLflow's page token for the next request ("" for the first page) */
 	long long skip;		/* items of that page already handed out */
-	json_t *items;
+	bool client_token;	/* the caller sent a page token */
+	struct buf items;	/* the kept items, raw JSON, comma-separated */
+	long long nitems;
 	int rounds;
 };
 
@@ -221,6 +224,7 @@ static int read_params(struct search_job *j, const char **why)
 		}
 		j->target = v;
 	}
+	j->client_token = tok != NULL;
 	if (tok && strncmp(tok, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0) {
 		if (token_decode(tok, &j->token, &j->skip)) {
 			free(tokbuf);
@@ -276,6 +280,11 @@ static void ask(struct search_job *j)
 		buf_free(&t);
 		return;
 	}
+	if (j->rounds == 0 && !j->client_token && c->body.len) {
+		/* the first page: the caller's own body, as it came */
+		upfetch_start(c->w, c->rt, c->ri.method, c->ri.path, hdr, c->body.data, c->body.len, on_page, j);
+		return;
+	}
 	json_t *body = json_deep_copy(j->params);
 	if (j->target)
 		json_object_set_new(body, "max_results", json_integer(j->target));
@@ -292,45 +301,56 @@ static void job_end(struct search_job *j)
 	struct conn *c = j->c;
 	authz_user_release(j->u);
 	json_decref(j->params);
-	json_decref(j->items);
+	buf_free(&j->items);
 	free(j->token);
 	free(j);
 	conn_unpin(c);
 }
 
-static bool readable(struct search_job *j, json_t *it)
+static bool readable(struct search_job *j, struct jspan it)
 {
 	struct conn *c = j->c;
+	char id[RESOLVE_MAX_VALUE], name[RESOLVE_MAX_VALUE];
 	switch (j->kind) {
-	case SK_EXPERIMENTS: {
-		const char *id = json_string_value(json_object_get(it, "experiment_id"));
-		const char *name = json_string_value(json_object_get(it, "name"));
-		return id && authz_can_read(c, j->u, RESOURCE_EXPERIMENT, id, name);
-	}
+	case SK_EXPERIMENTS:
+		if (json_scan_string(it, "experiment_id", id, sizeof id))
+			return false;
+		return authz_can_read(c, j->u, RESOURCE_EXPERIMENT, id,
+				      json_scan_string(it, "name", name, sizeof name) == 0 ? name : NULL);
 	case SK_REGISTERED_MODELS:
-	case SK_MODEL_VERSIONS: {
-		const char *name = json_string_value(json_object_get(it, "name"));
-		return name && authz_can_read(c, j->u, RESOURCE_MODEL, name, name);
-	}
+	case SK_MODEL_VERSIONS:
+		return json_scan_string(it, "name", name, sizeof name) == 0 &&
+		       authz_can_read(c, j->u, RESOURCE_MODEL, name, name);
 	default: {
-		const char *id = json_string_value(json_object_get(json_object_get(it, "info"), "experiment_id"));
-		char name[RESOLVE_MAX_VALUE];
-		bool named = id && resolve_cached(c->w, RESOLVE_EXPERIMENT_ID, id, name, sizeof name);
-		return id && authz_can_read(c, j->u, RESOURCE_EXPERIMENT, id, named ? name : NULL);
+		struct jspan info;
+		if (json_scan_object(it, "info", &info) || json_scan_string(info, "experiment_id", id, sizeof id))
+			return false;
+		bool named = resolve_cached(c->w, RESOLVE_EXPERIMENT_ID, id, name, sizeof name);
+		return authz_can_read(c, j->u, RESOURCE_EXPERIMENT, id, named ? name : NULL);
 	}
 	}
 }
 
 static void answer(struct search_job *j, const char *next)
 {
-	json_t *o = json_object();
-	json_object_set(o, items_key[j->kind], j->items);
-	if (next)
-		json_object_set_new(o, "next_page_token", json_string(next));
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	local_response(j->c, 200, "application/json", NULL, s, strlen(s));
-	free(s);
+	struct buf out;
+	buf_init(&out, j->items.len + 8192);
+	buf_printf(&out, "{\"%s\":[", items_key[j->kind]);
+	buf_append(&out, j->items.data ? j->items.data : "", j->items.len);
+	buf_appends(&out, "]");
+	if (next) {
+		json_t *t = json_string(next);
+		char *s = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
+		if (s) {
+			buf_appends(&out, ",\"next_page_token\":");
+			buf_appends(&out, s);
+		}
+		free(s);
+		json_decref(t);
+	}
+	buf_appends(&out, "}");
+	local_response(j->c, 200, "application/json", NULL, out.data, out.len);
+	buf_free(&out);
 }
 
 static void on_page(void *arg, const struct upfetch_result *r)
@@ -352,49 +372,72 @@ static void on_page(void *arg, const struct upfetch_result *r)
 		job_end(j);
 		return;
 	}
-	json_t *page = json_loadb(r->body, r->len, 0, NULL);
-	json_t *raw = json_object_get(page, items_key[j->kind]);
-	const char *next = json_string_value(json_object_get(page, "next_page_token"));
-	if (page == NULL || (raw && !json_is_array(raw))) {
+	struct jspan raw = { "[]", 2 }, tokspan;
+	char next[4096] = "";
+	int rc = json_scan_member(r->body, r->len, items_key[j->kind], &raw);
+	if (rc == -ENOENT) {
+		raw = (struct jspan){ "[]", 2 };
+		rc = 0;
+	}
+	if (rc == 0 && raw.n > 0 && raw.p[0] != '[')
+		rc = -EINVAL;
+	if (rc == 0) {
+		int trc = json_scan_member(r->body, r->len, "next_page_token", &tokspan);
+		if (trc == 0 && tokspan.n >= 2 && tokspan.p[0] == '"') {
+			struct jspan wrap = { r->body, r->len };
+			trc = json_scan_string(wrap, "next_page_token", next, sizeof next);
+		}
+		if (trc == -EINVAL)
+			rc = -EINVAL;
+	}
+	if (rc != 0) {
 		log_error("search for user \"%s\": unreadable answer from MLflow request_id=%s", c->ri.user,
 			  c->ri.request_id);
-		json_decref(page);
 		errpage_send(c, 502, "TEMPORARILY_UNAVAILABLE", "Unreadable answer from MLflow", NULL);
 		job_end(j);
 		return;
 	}
-	size_t n = raw ? json_array_size(raw) : 0;
+	/* count the page first (the page size MLflow chose, when the caller gave none) */
+	long long n = 0;
+	struct jspan it;
+	size_t pos = 0;
+	while ((rc = json_scan_next(raw, &pos, &it)) == 1)
+		n++;
 	if (j->target == 0)
-		j->target = next && next[0] ? (long long)n : 1000000;	/* MLflow's own page size */
-	for (size_t i = (size_t)j->skip; i < n; i++) {
-		json_t *it = json_array_get(raw, i);
-		if (!readable(j, it))
+		j->target = next[0] ? n : 1000000;	/* MLflow's own page size */
+	pos = 0;
+	long long i = 0;
+	while (json_scan_next(raw, &pos, &it) == 1) {
+		if (i++ < j->skip || !readable(j, it))
 			continue;
-		json_array_append(j->items, it);
-		if ((long long)json_array_size(j->items) >= j->target) {
+		if (j->nitems++)
+			buf_append(&j->items, ",", 1);
+		if (buf_append(&j->items, it.p, it.n)) {
+			errpage_send(c, 502, "TEMPORARILY_UNAVAILABLE", "Search answer too large", NULL);
+			job_end(j);
+			return;
+		}
+		if (j->nitems >= j->target) {
 			/* full: the rest of this page, or the next one, comes with our token */
 			char *tok = NULL;
-			if (i + 1 < n)
-				tok = token_encode(j->token, (long long)i + 1);
-			else if (next && next[0])
+			if (i < n)
+				tok = token_encode(j->token, i);
+			else if (next[0])
 				tok = mem_strdup(next);
 			answer(j, tok);
 			free(tok);
-			json_decref(page);
 			job_end(j);
 			return;
 		}
 	}
-	if (!next || !next[0]) {
+	if (!next[0]) {
 		answer(j, NULL);
-		json_decref(page);
 		job_end(j);
 		return;
 	}
 	free(j->token);
 	j->token = mem_strdup(next);
 	j->skip = 0;
-	json_decref(page);
 	if (++j->rounds >= MAX_ROUNDS) {
 		answer(j, j->token);	/* bounded: a short page, and the way on */
 		job_end(j);
@@ -409,7 +452,7 @@ void search_filter_start(struct conn *c)
 	j->c = c;
 	kind_of(c->route, &j->kind);
 	j->get = strcmp(c->ri.method, "GET") == 0 || c->ri.head;
-	j->items = json_array();
+	buf_init(&j->items, 16u << 20);
 	const char *why = NULL;
 	conn_pin(c);
 	j->u = authz_user_hold(c);

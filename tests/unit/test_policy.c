@@ -80,10 +80,54 @@ static void test_names(void **state)
 	assert_int_equal(policy_parse_resource_kind("run", &k), -EINVAL);
 }
 
+/* The index gives policy_decide's answer -- level, source and via -- on
+ * random grant sets (small name spaces, so collisions and ties happen). */
+static void test_index_matches(void **state)
+{
+	static const char *const users[] = { "u0", "u1", "u2" };
+	static const char *const groups[] = { "g0", "g1", "g2" };
+	static const char *const res[] = { "1", "2", "3", "a/x", "a/y", "b/x", "m1", "m2" };
+	static const char *const pats[] = { "a/*", "*", "b/*", "m*", "?/x" };
+	unsigned seed = 12345;
+#define RND(n) ((seed = seed * 1103515245u + 12345u) >> 16) % (n)
+	for (int round = 0; round < 3000; round++) {
+		struct grant g[40];
+		size_t n = RND(40);
+		for (size_t i = 0; i < n; i++) {
+			g[i].principal_kind = RND(2) ? PRINCIPAL_GROUP : PRINCIPAL_USER;
+			g[i].principal = g[i].principal_kind == PRINCIPAL_GROUP ? groups[RND(3)] : users[RND(3)];
+			g[i].resource_kind = (enum resource_kind)RND(3);
+			g[i].resource = g[i].resource_kind == RESOURCE_PATTERN ? pats[RND(5)] : res[RND(8)];
+			g[i].level = (enum perm_level)RND(4);
+		}
+		const char *mine[2] = { groups[RND(3)], groups[RND(3)] };
+		size_t nmine = RND(3);
+		const char *user = users[RND(3)];
+		struct policy_index *ix = policy_index_build(user, mine, nmine, g, n);
+		for (int q = 0; q < 20; q++) {
+			enum resource_kind k = RND(2) ? RESOURCE_MODEL : RESOURCE_EXPERIMENT;
+			const char *id = res[RND(8)];
+			const char *name = RND(3) ? res[RND(8)] : NULL;
+			if (k == RESOURCE_MODEL)
+				name = id;
+			enum perm_level def = (enum perm_level)RND(4);
+			struct decision a, b;
+			policy_decide(user, false, mine, nmine, k, id, name, g, n, def, &a);
+			policy_index_decide(ix, false, k, id, name, def, &b);
+			if (a.level != b.level || a.source != b.source || (a.via == NULL) != (b.via == NULL) ||
+			    (a.via && strcmp(a.via, b.via) != 0))
+				fail_msg("round %d: %d/%d/%s vs %d/%d/%s", round, a.level, a.source, a.via ? a.via : "-", b.level,
+					 b.source, b.via ? b.via : "-");
+		}
+		policy_index_free(ix);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_index_matches),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

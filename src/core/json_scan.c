@@ -1,0 +1,426 @@
+/* A validating skipper for JSON values plus member look-up. Strings are
+ * checked for escapes, control characters and UTF-8 (no overlongs, no
+ * surrogates); numbers follow the RFC grammar; nesting is bounded. */
+#include "core/json_scan.h"
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+struct sc {
+	const char *p, *end;
+	int depth;
+};
+
+static void ws(struct sc *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int hexd(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Length of the valid UTF-8 sequence at p (multi-byte), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char c = p[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;	/* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* s->p at '"': skips the string; the raw contents are [*b, *e). */
+static int skip_string(struct sc *s, const char **b, const char **e)
+{
+	s->p++;
+	const char *start = s->p;
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p;
+		if (c == '"') {
+			if (b) {
+				*b = start;
+				*e = s->p;
+			}
+			s->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return -EINVAL;
+		if (c >= 0x80) {
+			size_t n = utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
+			if (n == 0)
+				return -EINVAL;
+			s->p += n;
+			continue;
+		}
+		if (c == '\\') {
+			if (s->end - s->p < 2)
+				return -EINVAL;
+			char x = s->p[1];
+			if (x == 'u') {
+				if (s->end - s->p < 6)
+					return -EINVAL;
+				unsigned v = 0;
+				for (int i = 2; i < 6; i++) {
+					if (hexd(s->p[i]) < 0)
+						return -EINVAL;
+					v = v * 16 + (unsigned)hexd(s->p[i]);
+				}
+				s->p += 6;
+				if (v >= 0xdc00 && v < 0xe000)
+					return -EINVAL;	/* a low surrogate alone */
+				if (v >= 0xd800 && v < 0xdc00) {	/* must pair with a low one */
+					if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u')
+						return -EINVAL;
+					unsigned lo = 0;
+					for (int i = 2; i < 6; i++) {
+						if (hexd(s->p[i]) < 0)
+							return -EINVAL;
+						lo = lo * 16 + (unsigned)hexd(s->p[i]);
+					}
+					if (lo < 0xdc00 || lo >= 0xe000)
+						return -EINVAL;
+					s->p += 6;
+				}
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", x) || x == '\0')
+				return -EINVAL;
+			s->p += 2;
+			continue;
+		}
+		s->p++;
+	}
+	return -EINVAL;
+}
+
+static bool digit(const struct sc *s)
+{
+	return s->p < s->end && *s->p >= '0' && *s->p <= '9';
+}
+
+static int skip_number(struct sc *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (!digit(s))
+		return -EINVAL;
+	if (*s->p == '0')
+		s->p++;
+	else
+		while (digit(s))
+			s->p++;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!digit(s))
+			return -EINVAL;
+		while (digit(s))
+			s->p++;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!digit(s))
+			return -EINVAL;
+		while (digit(s))
+			s->p++;
+	}
+	return 0;
+}
+
+static int skip_value(struct sc *s);
+
+static int literal(struct sc *s, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+		return -EINVAL;
+	s->p += n;
+	return 0;
+}
+
+/* s->p at '{' or '['. */
+static int skip_container(struct sc *s)
+{
+	char close = *s->p == '{' ? '}' : ']';
+	bool obj = close == '}';
+	if (++s->depth > MAX_DEPTH)
+		return -EINVAL;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (obj) {
+			if (s->p >= s->end || *s->p != '"' || skip_string(s, NULL, NULL))
+				return -EINVAL;
+			ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return -EINVAL;
+			s->p++;
+			ws(s);
+		}
+		if (skip_value(s))
+			return -EINVAL;
+		ws(s);
+		if (s->p >= s->end)
+			return -EINVAL;
+		if (*s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (*s->p != close)
+			return -EINVAL;
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+}
+
+static int skip_value(struct sc *s)
+{
+	if (s->p >= s->end)
+		return -EINVAL;
+	switch (*s->p) {
+	case '"':
+		return skip_string(s, NULL, NULL);
+	case '{':
+	case '[':
+		return skip_container(s);
+	case 't':
+		return literal(s, "true");
+	case 'f':
+		return literal(s, "false");
+	case 'n':
+		return literal(s, "null");
+	default:
+		return skip_number(s);
+	}
+}
+
+/* Do the raw string bytes [b, e) spell key (no escapes in keys we look for)? */
+static bool key_is(const char *b, const char *e, const char *key)
+{
+	size_t n = strlen(key);
+	return (size_t)(e - b) == n && memcmp(b, key, n) == 0;
+}
+
+/* Finds member key in the object at s->p, validating the whole object. */
+static int find_member(struct sc *s, const char *key, struct jspan *out)
+{
+	ws(s);
+	if (s->p >= s->end || *s->p != '{')
+		return -EINVAL;
+	s->p++;
+	s->depth = 1;
+	ws(s);
+	int found = -ENOENT;
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return found;
+	}
+	for (;;) {
+		const char *kb, *ke;
+		if (s->p >= s->end || *s->p != '"' || skip_string(s, &kb, &ke))
+			return -EINVAL;
+		ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -EINVAL;
+		s->p++;
+		ws(s);
+		const char *vb = s->p;
+		if (skip_value(s))
+			return -EINVAL;
+		if (key_is(kb, ke, key)) {
+			if (found == 0)
+				return -EINVAL;	/* twice: which one would the client read? */
+			out->p = vb;
+			out->n = (size_t)(s->p - vb);
+			found = 0;
+		}
+		ws(s);
+		if (s->p >= s->end)
+			return -EINVAL;
+		if (*s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (*s->p != '}')
+			return -EINVAL;
+		s->p++;
+		return found;
+	}
+}
+
+int json_scan_member(const char *doc, size_t len, const char *key, struct jspan *out)
+{
+	struct sc s = { doc, doc + len, 0 };
+	int rc = find_member(&s, key, out);
+	if (rc == -EINVAL)
+		return rc;
+	ws(&s);
+	return s.p == s.end ? rc : -EINVAL;
+}
+
+int json_scan_next(struct jspan arr, size_t *pos, struct jspan *elem)
+{
+	struct sc s = { arr.p + *pos, arr.p + arr.n, 1 };
+	if (*pos == 0) {
+		if (arr.n == 0 || arr.p[0] != '[')
+			return -EINVAL;
+		s.p++;
+	}
+	ws(&s);
+	if (s.p >= s.end)
+		return -EINVAL;
+	if (*s.p == ']')
+		return 0;
+	if (*s.p == ',' && *pos != 0) {
+		s.p++;
+		ws(&s);
+	}
+	const char *b = s.p;
+	if (skip_value(&s))
+		return -EINVAL;
+	elem->p = b;
+	elem->n = (size_t)(s.p - b);
+	*pos = (size_t)(s.p - arr.p);
+	return 1;
+}
+
+static void put_utf8(char *out, size_t *o, unsigned cp)
+{
+	if (cp < 0x80)
+		out[(*o)++] = (char)cp;
+	else if (cp < 0x800) {
+		out[(*o)++] = (char)(0xc0 | (cp >> 6));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (char)(0xe0 | (cp >> 12));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*o)++] = (char)(0xf0 | (cp >> 18));
+		out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+static unsigned hex4(const char *p)
+{
+	return (unsigned)(hexd(p[0]) << 12 | hexd(p[1]) << 8 | hexd(p[2]) << 4 | hexd(p[3]));
+}
+
+/* Decodes the (validated) raw string [b, e) into out. */
+static int decode(const char *b, const char *e, char *out, size_t cap)
+{
+	size_t o = 0;
+	while (b < e) {
+		if (o + 5 > cap)
+			return -EINVAL;
+		if (*b != '\\') {
+			out[o++] = *b++;
+			continue;
+		}
+		char x = b[1];
+		b += 2;
+		switch (x) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u': {
+			unsigned cp = hex4(b);
+			b += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && e - b >= 6 && b[0] == '\\' && b[1] == 'u') {
+				unsigned lo = hex4(b + 2);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					b += 6;
+				}
+			}
+			if (cp == 0)
+				return -EINVAL;
+			if (cp >= 0xd800 && cp < 0xe000)
+				cp = 0xfffd;	/* a lone surrogate */
+			put_utf8(out, &o, cp);
+			break;
+		}
+		default: out[o++] = x; break;
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* The member's value span in the (valid) object obj. */
+static int member_of(struct jspan obj, const char *key, struct jspan *v)
+{
+	struct sc s = { obj.p, obj.p + obj.n, 0 };
+	return find_member(&s, key, v);
+}
+
+int json_scan_string(struct jspan obj, const char *key, char *out, size_t cap)
+{
+	struct jspan v;
+	int rc = member_of(obj, key, &v);
+	if (rc)
+		return rc;
+	if (v.n >= 2 && v.p[0] == '"')
+		return decode(v.p + 1, v.p + v.n - 1, out, cap);
+	if (v.n > 0 && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'))) {
+		if (v.n >= cap)
+			return -EINVAL;
+		memcpy(out, v.p, v.n);
+		out[v.n] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int json_scan_object(struct jspan obj, const char *key, struct jspan *out)
+{
+	int rc = member_of(obj, key, out);
+	if (rc)
+		return rc;
+	return out->n > 0 && out->p[0] == '{' ? 0 : -ENOENT;
+}
