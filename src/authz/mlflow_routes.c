@@ -43,6 +43,8 @@ static const struct mlflow_route table[] = {
 	R("GET", "/mlflow/metrics/get-history-bulk-interval", V2, RES_RUN_LIST, ID_PARAMS, "run_ids", LEVEL_READ, "GetMetricHistoryBulkInterval"),
 	R("GET", "/mlflow/metrics/get-history-bulk", V2, RES_RUN_LIST, ID_QUERY, "run_id", LEVEL_READ, "GetMetricHistoryBulk"),
 	R("GET", "/mlflow/artifacts/list", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_READ, "ListArtifacts"),
+	R("POST", "/mlflow/artifacts/presigned-upload-url", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "GetPresignedUploadUrl"),
+	R("POST", "/mlflow/artifacts/presigned-download-url", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_READ, "GetPresignedDownloadUrl"),
 	R("POST", "/mlflow/upload-artifact", V2, RES_RUN, ID_QUERY, "run_uuid", LEVEL_EDIT, "UploadArtifact"),
 	R("GET", "/mlflow/get-trace-artifact", V2, RES_TRACE, ID_QUERY, "request_id", LEVEL_READ, "GetTraceArtifact"),
 	/* traces (v2 legacy and v3) */
@@ -55,6 +57,17 @@ static const struct mlflow_route table[] = {
 	R("POST", "/mlflow/traces/delete-traces", V2 | V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "DeleteTraces"),
 	R("PATCH", "/mlflow/traces/{trace_id}/tags", V2 | V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "SetTraceTag"),
 	R("DELETE", "/mlflow/traces/{trace_id}/tags", V2 | V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "DeleteTraceTag"),
+	R("POST", "/mlflow/traces/link-to-run", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LinkTracesToRun"),
+	R("POST", "/mlflow/traces/{trace_id}/assessments", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "CreateAssessment"),
+	R("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_READ, "GetAssessment"),
+	R("PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "UpdateAssessment"),
+	R("DELETE", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_MANAGE, "DeleteAssessment"),
+	/* scorers (3.x): by experiment */
+	R("POST", "/mlflow/scorers/register", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "RegisterScorer"),
+	R("GET", "/mlflow/scorers/list", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "ListScorers"),
+	R("GET", "/mlflow/scorers/versions", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "ListScorerVersions"),
+	R("GET", "/mlflow/scorers/get", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "GetScorer"),
+	R("DELETE", "/mlflow/scorers/delete", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "DeleteScorer"),
 	/* logged models */
 	R("POST", "/mlflow/logged-models", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreateLoggedModel"),
 	R("GET", "/mlflow/logged-models/{model_id}", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_READ, "GetLoggedModel"),
@@ -96,6 +109,7 @@ static const struct mlflow_route table[] = {
 	R("POST", "/mlflow-artifacts/mpu/complete/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_EDIT, "CompleteMultipartUpload"),
 	R("POST", "/mlflow-artifacts/mpu/abort/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_EDIT, "AbortMultipartUpload"),
 	R("GET", "/mlflow-artifacts/presigned/", V2, RES_ARTIFACT, ID_PATH, NULL, LEVEL_READ, "GetPresignedDownloadUrl"),
+	R("GET", "/mlflow-artifacts/artifacts", V2, RES_ARTIFACT, ID_QUERY, "path", LEVEL_READ, "ListArtifacts"),
 	/* hand-registered Flask routes, outside /api (versions 0) */
 	R("GET", "/get-artifact", 0, RES_RUN, ID_QUERY, "run_id", LEVEL_READ, "GetArtifact"),
 	R("GET", "/model-versions/get-artifact", 0, RES_MODEL, ID_QUERY, "name", LEVEL_READ, "GetModelVersionArtifact"),

@@ -386,6 +386,20 @@ static int collect_ids(struct conn *c, const struct route_match *m, struct authz
 			bad_request(c, err);
 			return -1;
 		}
+		if (strstr(r->rpc, "MultipartUpload")) {
+			/* the body's "path" is joined to the URL's: it must stay inside */
+			if (mlflow_params_extract("POST", "", 0, body, blen, "path", pv, &err)) {
+				bad_request(c, err);
+				return -1;
+			}
+			char inner[ARTIFACT_PATH_MAX];
+			for (size_t i = 0; i < pv->n; i++) {
+				if (artifact_path_canonical(pv->v[i], strlen(pv->v[i]), inner, &err)) {
+					bad_request(c, err);
+					return -1;
+				}
+			}
+		}
 		if (artifact_path_experiment(canon, exp) != 0) {
 			add_id(j, "");	/* no experiment: only admins */
 			return 0;

@@ -795,10 +795,13 @@ static bool request_is_unambiguous(struct conn *c)
 }
 
 /* Routes whose parameters MLflow may read from a JSON body: everything but
- * artifact contents (mlflow-artifacts and the raw upload-artifact body). */
+ * artifact contents (mlflow-artifacts uploads and the raw upload-artifact
+ * body). */
 static bool route_reads_json(const struct mlflow_route *r)
 {
-	return r->resource != RES_ARTIFACT && !(r->source == ID_QUERY && strcmp(r->method, "POST") == 0);
+	if (r->resource == RES_ARTIFACT)	/* multipart-upload calls carry a JSON body naming a path */
+		return strstr(r->rpc, "MultipartUpload") != NULL;
+	return !(r->source == ID_QUERY && strcmp(r->method, "POST") == 0);
 }
 
 /* MLflow API calls whose parameters are in a JSON body are read whole

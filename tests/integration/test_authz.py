@@ -354,3 +354,47 @@ def test_graphql_authorised_by_its_arguments(gateway_factory, fake):
     assert len(fake.seen()) == n
     # administrators send what they like
     assert requests.post(gql, json={"query": "{ __schema { types { name } } }"}, auth=BOB).status_code == 200
+
+
+def test_bypass_regressions(gateway_factory, fake):
+    """mlflow-api.md §4.2 and §6, for a caller who may read experiment 8 and
+    nothing else: none of these reaches MLflow."""
+    g = gateway_factory(admins=(), args=["--default-permission", "NO_PERMISSIONS"])
+    fake.experiments["8"] = "e8"
+    fake.experiments["9"] = "e9"
+    fake.traces["t9"] = "9"
+    g.cli("grant", "alice", "READ", "experiment", "8")
+    u = g.url
+    until(lambda: requests.get(u + API + "/experiments/get?experiment_id=8", auth=ALICE).status_code == 200)
+    n = len(fake.seen())
+    tries = [
+        # path id and body id disagree (MLflow's reader merges them)
+        ("PATCH", "/api/2.0/mlflow/traces/t9/tags", {"trace_id": "t8", "key": "k", "value": "v"}, (400,)),
+        # the malformed route MLflow really registers, naming a forbidden experiment
+        ("POST", "/api/2.0mlflow/experiments/search-datasets", {"experiment_ids": ["9"]}, (403,)),
+        ("POST", "/api/2.0mlflow/experiments/search-datasets", {"experiment_ids": ["8", "9"]}, (403,)),
+        # ajax twins are the same routes
+        ("GET", "/ajax-api/2.0/mlflow/experiments/get?experiment_id=9", None, (403,)),
+        # artifact listing and multipart uploads whose body path climbs out
+        ("GET", "/api/2.0/mlflow-artifacts/artifacts?path=9/r/artifacts", None, (403,)),
+        ("GET", "/api/2.0/mlflow-artifacts/artifacts?path=8/../9/r", None, (400,)),
+        ("GET", "/api/2.0/mlflow-artifacts/artifacts", None, (400, 403)),
+        ("POST", "/api/2.0/mlflow-artifacts/mpu/create/8/r/artifacts/x", {"path": "../../9/r/x", "num_parts": 1},
+         (400, 403)),
+        ("POST", "/ajax-api/2.0/mlflow-artifacts/mpu/create/9/r/artifacts/x", {"path": "x", "num_parts": 1}, (403,)),
+        # double percent-encoding and file: in the hand-registered get-artifact
+        ("GET", "/api/2.0/mlflow-artifacts/artifacts/8/%252e%252e/9/x", None, (400,)),
+        ("GET", "/api/2.0/mlflow-artifacts/artifacts/file:9/x", None, (400, 403)),
+        # HEAD is GET
+        ("HEAD", "/api/2.0/mlflow/experiments/get?experiment_id=9", None, (403,)),
+        # GET with a body naming an allowed experiment while the query names another
+        ("GET", "/api/2.0/mlflow/experiments/get?experiment_id=9", {"experiment_id": "8"}, (400,)),
+    ]
+    for method, path, body, want in tries:
+        r = requests.request(method, u + path, json=body, auth=ALICE)
+        assert r.status_code in want, (method, path, r.status_code)
+    assert len(fake.seen()) == n
+    # the allowed forms do pass
+    assert requests.get(u + "/api/2.0/mlflow-artifacts/artifacts?path=8/r/artifacts", auth=ALICE).status_code == 200
+    r = requests.post(u + "/api/2.0mlflow/experiments/search-datasets", json={"experiment_ids": ["8"]}, auth=ALICE)
+    assert r.status_code == 200

@@ -43,15 +43,19 @@ def request_for(route, prefix, n):
     value = IDS.get(res, "x")
     for seg in ("{request_id}", "{trace_id}", "{model_id}"):
         path = path.replace(seg, urllib.parse.quote(value if isinstance(value, str) else "x", safe=""))
-    path = path.replace("{tag_key}", "k").replace("{webhook_id}", "w1")
-    if res == "artifact":
-        path += "21/run21/artifacts/f.bin"
-    elif path.endswith("/") and len(path) > 1:
-        path += "app.js"  # a prefix route
+    path = path.replace("{tag_key}", "k").replace("{webhook_id}", "w1").replace("{assessment_id}", "a1")
     query = []
     body = None
+    if res == "artifact" and route["source"] == "query":
+        query = [("path", "21/run21/artifacts")]  # the listing route
+    elif res == "artifact":
+        path += "21/run21/artifacts/f.bin"
+        if "Multipart" in route["rpc"]:
+            body = {"path": "part.bin", "num_parts": 1}
+    elif path.endswith("/") and len(path) > 1:
+        path += "app.js"  # a prefix route
     field = route.get("field")
-    if field and route["source"] in ("params", "query") and res not in ("admin", "none"):
+    if field and route["source"] in ("params", "query") and res not in ("admin", "none", "artifact"):
         vals = value if isinstance(value, list) else [value]
         if route["method"] == "GET" or route["source"] == "query":
             query = [(field, v) for v in vals]
