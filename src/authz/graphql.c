@@ -5,6 +5,7 @@
  * several operations, and fragments or unknown fields at the top level are
  * refused. */
 #include "authz/graphql.h"
+#include "core/pct.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -44,17 +45,6 @@ static bool name_char(char c)
 	return name_start(c) || (c >= '0' && c <= '9');
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void lex_string(struct lexer *lx)
 {
 	const char *p = lx->p + 1;
@@ -87,7 +77,7 @@ static void lex_string(struct lexer *lx)
 			case 'u': {
 				int v = 0;
 				for (int i = 0; i < 4; i++) {
-					int h = p < lx->end ? hexv(*p) : -1;
+					int h = p < lx->end ? pct_hex(*p) : -1;
 					if (h < 0) {
 						free(out);
 						lx->t = T_ERROR;
@@ -229,6 +219,48 @@ static int expect_name(struct parser *ps, char *out, size_t cap)
 	return 0;
 }
 
+static json_t *value(struct parser *ps, bool const_only);
+
+static json_t *list_value(struct parser *ps, bool const_only)
+{
+	json_t *v = json_array();
+	next(&ps->lx);
+	while (!is_punct(ps, ']')) {
+		json_t *e = ps->lx.t == T_EOF || json_array_size(v) > 4096 ? NULL : value(ps, const_only);
+		if (e == NULL) {
+			fail(ps, "bad list");
+			json_decref(v);
+			return NULL;
+		}
+		json_array_append_new(v, e);
+	}
+	next(&ps->lx);
+	return v;
+}
+
+static json_t *object_value(struct parser *ps, bool const_only)
+{
+	json_t *v = json_object();
+	next(&ps->lx);
+	while (!is_punct(ps, '}')) {
+		char key[128];
+		json_t *e = NULL;
+		if (expect_name(ps, key, sizeof key) == 0 && expect_punct(ps, ':', "':' expected") == 0) {
+			if (json_object_get(v, key))
+				fail(ps, "field given twice");
+			else
+				e = value(ps, const_only);
+		}
+		if (e == NULL) {
+			json_decref(v);
+			return NULL;
+		}
+		json_object_set_new(v, key, e);
+	}
+	next(&ps->lx);
+	return v;
+}
+
 /* Value -> jansson (NULL on error). const_only: no variables (defaults). */
 static json_t *value(struct parser *ps, bool const_only)
 {
@@ -264,49 +296,9 @@ static json_t *value(struct parser *ps, bool const_only)
 			v = json_stringn(lx->s, lx->n);	/* enum value */
 		next(lx);
 	} else if (is_punct(ps, '[')) {
-		next(lx);
-		v = json_array();
-		while (!is_punct(ps, ']')) {
-			if (lx->t == T_EOF || json_array_size(v) > 4096) {
-				json_decref(v);
-				v = NULL;
-				fail(ps, "unterminated list");
-				goto out;
-			}
-			json_t *e = value(ps, const_only);
-			if (e == NULL) {
-				json_decref(v);
-				v = NULL;
-				goto out;
-			}
-			json_array_append_new(v, e);
-		}
-		next(lx);
+		v = list_value(ps, const_only);
 	} else if (is_punct(ps, '{')) {
-		next(lx);
-		v = json_object();
-		while (!is_punct(ps, '}')) {
-			char key[128];
-			if (expect_name(ps, key, sizeof key) || expect_punct(ps, ':', "':' expected")) {
-				json_decref(v);
-				v = NULL;
-				goto out;
-			}
-			if (json_object_get(v, key)) {
-				json_decref(v);
-				v = NULL;
-				fail(ps, "field given twice");
-				goto out;
-			}
-			json_t *e = value(ps, const_only);
-			if (e == NULL) {
-				json_decref(v);
-				v = NULL;
-				goto out;
-			}
-			json_object_set_new(v, key, e);
-		}
-		next(lx);
+		v = object_value(ps, const_only);
 	} else {
 		fail(ps, "value expected");
 	}

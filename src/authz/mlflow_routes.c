@@ -58,6 +58,10 @@ static const struct mlflow_route table[] = {
 	R("PATCH", "/mlflow/traces/{trace_id}/tags", V2 | V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "SetTraceTag"),
 	R("DELETE", "/mlflow/traces/{trace_id}/tags", V2 | V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "DeleteTraceTag"),
 	R("POST", "/mlflow/traces/link-to-run", V2, RES_RUN, ID_PARAMS, "run_id", LEVEL_EDIT, "LinkTracesToRun"),
+	R("GET", "/mlflow/traces/batchGet", V3, RES_TRACE_LIST, ID_PARAMS, "trace_ids", LEVEL_READ, "BatchGetTraces"),
+	R("POST", "/mlflow/traces/batchGetInfos", V3, RES_TRACE_LIST, ID_PARAMS, "trace_ids", LEVEL_READ, "BatchGetTraceInfos"),
+	R("POST", "/mlflow/traces/calculate-filter-correlation", V3, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_READ, "CalculateTraceFilterCorrelation"),
+	R("POST", "/mlflow/traces/metrics", V3, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_READ, "QueryTraceMetrics"),
 	R("POST", "/mlflow/traces/{trace_id}/assessments", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "CreateAssessment"),
 	R("GET", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_READ, "GetAssessment"),
 	R("PATCH", "/mlflow/traces/{trace_id}/assessments/{assessment_id}", V3, RES_TRACE, ID_PATH, "trace_id", LEVEL_EDIT, "UpdateAssessment"),
@@ -78,6 +82,9 @@ static const struct mlflow_route table[] = {
 	R("DELETE", "/mlflow/logged-models/{model_id}/tags/{tag_key}", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_MANAGE, "DeleteLoggedModelTag"),
 	R("GET", "/mlflow/logged-models/{model_id}/artifacts/directories", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_READ, "ListLoggedModelArtifacts"),
 	R("POST", "/mlflow/logged-models/{model_id}/params", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_EDIT, "LogLoggedModelParams"),
+	R("GET", "/mlflow/logged-models/{model_id}/artifacts/files", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_READ, "GetLoggedModelArtifact"),
+	/* the UI's prompt lab (a hand-registered ajax route) */
+	R("POST", "/mlflow/runs/create-promptlab-run", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreatePromptlabRun"),
 	/* model registry */
 	R("POST", "/mlflow/registered-models/create", V2, RES_NONE, ID_PARAMS, NULL, LEVEL_READ, "CreateRegisteredModel"),
 	R("POST", "/mlflow/registered-models/rename", V2, RES_MODEL, ID_PARAMS, "name", LEVEL_EDIT, "RenameRegisteredModel"),
@@ -151,6 +158,20 @@ static const struct mlflow_route table[] = {
 	/* GraphQL (the UI's run page): the operations it sends, by their arguments */
 	R("POST", "/graphql", 0, RES_GRAPHQL, ID_PARAMS, NULL, LEVEL_READ, "GraphQL"),
 	R("GET", "/graphql", 0, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "GraphQL"),
+	/* administration families (mlflow-api.md §1.3, §1.6): the AI gateway's secrets,
+	 * endpoints, model definitions, budgets and guardrails; workspaces; jobs */
+	R("GET", "/mlflow/gateway/", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "GatewayAdministration"),
+	R("POST", "/mlflow/gateway/", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "GatewayAdministration"),
+	R("PATCH", "/mlflow/gateway/", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "GatewayAdministration"),
+	R("DELETE", "/mlflow/gateway/", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "GatewayAdministration"),
+	R("GET", "/mlflow/workspaces", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "ListWorkspaces"),
+	R("POST", "/mlflow/workspaces", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "CreateWorkspace"),
+	R("GET", "/mlflow/workspaces/{workspace_name}", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "GetWorkspace"),
+	R("PATCH", "/mlflow/workspaces/{workspace_name}", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "UpdateWorkspace"),
+	R("DELETE", "/mlflow/workspaces/{workspace_name}", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "DeleteWorkspace"),
+	R("GET", "/jobs/", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "Jobs"),
+	R("POST", "/jobs", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "Jobs"),
+	R("POST", "/jobs/", V3, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "Jobs"),
 	/* webhooks: the server calls arbitrary URLs (SSRF surface): admin only */
 	R("POST", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "CreateWebhook"),
 	R("GET", "/mlflow/webhooks", V2, RES_ADMIN, ID_PARAMS, NULL, LEVEL_MANAGE, "ListWebhooks"),

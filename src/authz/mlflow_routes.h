@@ -19,6 +19,7 @@ enum route_resource {
 	RES_MODEL,		/* field: registered-model name */
 	RES_LOGGED_MODEL,	/* field: logged-model id, resolved to its experiment */
 	RES_TRACE,		/* field: trace id, resolved to its experiment */
+	RES_TRACE_LIST,		/* field: repeated trace ids, every one checked */
 	RES_ARTIFACT,		/* path after the route prefix: experiment id is its first segment */
 	RES_ADMIN,		/* admins only */
 	RES_GRAPHQL,		/* the body's GraphQL operations name experiments and runs (src/authz/graphql.c) */

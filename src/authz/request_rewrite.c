@@ -101,7 +101,8 @@ int request_rewrite(const char *rpc, const char *body, size_t len, const struct 
 	*out = NULL;
 	*outlen = 0;
 	bool exp = strcmp(rpc, "CreateExperiment") == 0, mv = strcmp(rpc, "CreateModelVersion") == 0;
-	bool run = strcmp(rpc, "CreateRun") == 0 && o->attribution != ATTRIBUTION_OFF;
+	bool run = (strcmp(rpc, "CreateRun") == 0 || strcmp(rpc, "CreatePromptlabRun") == 0) &&
+		   o->attribution != ATTRIBUTION_OFF;
 	if (!exp && !mv && !run)
 		return 0;
 	json_error_t jerr;

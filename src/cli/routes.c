@@ -12,7 +12,7 @@ static const char *resource_name(enum route_resource r)
 	static const char *const names[] = {
 		[RES_NONE] = "none", [RES_EXPERIMENT] = "experiment", [RES_EXPERIMENT_NAME] = "experiment_name",
 		[RES_EXPERIMENT_LIST] = "experiment_list", [RES_RUN] = "run", [RES_RUN_LIST] = "run_list",
-		[RES_MODEL] = "model", [RES_LOGGED_MODEL] = "logged_model", [RES_TRACE] = "trace",
+		[RES_MODEL] = "model", [RES_LOGGED_MODEL] = "logged_model", [RES_TRACE] = "trace", [RES_TRACE_LIST] = "trace_list",
 		[RES_ARTIFACT] = "artifact", [RES_ADMIN] = "admin", [RES_GRAPHQL] = "graphql", [RES_LOCAL] = "mlgate",
 	};
 	return names[r];

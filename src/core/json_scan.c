@@ -2,6 +2,7 @@
  * checked for escapes, control characters and UTF-8 (no overlongs, no
  * surrogates); numbers follow the RFC grammar; nesting is bounded. */
 #include "core/json_scan.h"
+#include "core/pct.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -19,15 +20,17 @@ static void ws(struct sc *s)
 		s->p++;
 }
 
-static int hexd(char c)
+/* The 4 hex digits at p, or -1. */
+static int hex4(const char *p)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		int h = pct_hex(p[i]);
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
 }
 
 /* Length of the valid UTF-8 sequence at p (multi-byte), or 0. */
@@ -89,26 +92,14 @@ static int skip_string(struct sc *s, const char **b, const char **e)
 				return -EINVAL;
 			char x = s->p[1];
 			if (x == 'u') {
-				if (s->end - s->p < 6)
+				int v = s->end - s->p >= 6 ? hex4(s->p + 2) : -1;
+				if (v < 0)
 					return -EINVAL;
-				unsigned v = 0;
-				for (int i = 2; i < 6; i++) {
-					if (hexd(s->p[i]) < 0)
-						return -EINVAL;
-					v = v * 16 + (unsigned)hexd(s->p[i]);
-				}
 				s->p += 6;
 				if (v >= 0xdc00 && v < 0xe000)
 					return -EINVAL;	/* a low surrogate alone */
 				if (v >= 0xd800 && v < 0xdc00) {	/* must pair with a low one */
-					if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u')
-						return -EINVAL;
-					unsigned lo = 0;
-					for (int i = 2; i < 6; i++) {
-						if (hexd(s->p[i]) < 0)
-							return -EINVAL;
-						lo = lo * 16 + (unsigned)hexd(s->p[i]);
-					}
+					int lo = s->end - s->p >= 6 && s->p[0] == '\\' && s->p[1] == 'u' ? hex4(s->p + 2) : -1;
 					if (lo < 0xdc00 || lo >= 0xe000)
 						return -EINVAL;
 					s->p += 6;
@@ -344,11 +335,6 @@ static void put_utf8(char *out, size_t *o, unsigned cp)
 	}
 }
 
-static unsigned hex4(const char *p)
-{
-	return (unsigned)(hexd(p[0]) << 12 | hexd(p[1]) << 8 | hexd(p[2]) << 4 | hexd(p[3]));
-}
-
 /* Decodes the (validated) raw string [b, e) into out. */
 static int decode(const char *b, const char *e, char *out, size_t cap)
 {
@@ -369,10 +355,10 @@ static int decode(const char *b, const char *e, char *out, size_t cap)
 		case 'r': out[o++] = '\r'; break;
 		case 't': out[o++] = '\t'; break;
 		case 'u': {
-			unsigned cp = hex4(b);
+			unsigned cp = (unsigned)hex4(b);
 			b += 4;
 			if (cp >= 0xd800 && cp < 0xdc00 && e - b >= 6 && b[0] == '\\' && b[1] == 'u') {
-				unsigned lo = hex4(b + 2);
+				unsigned lo = (unsigned)hex4(b + 2);
 				if (lo >= 0xdc00 && lo < 0xe000) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 					b += 6;

@@ -1,6 +1,8 @@
 /* In-place percent-decoding. */
 #include "core/pct.h"
 #include "core/buf.h"
+#include "core/mem.h"
+#include <string.h>
 
 int pct_hex(char c)
 {
@@ -55,4 +57,35 @@ void pct_encode(struct buf *b, const char *s, size_t n)
 			buf_append(b, e, 3);
 		}
 	}
+}
+
+static char *form_decode(const char *s, size_t n)
+{
+	char *out = mem_alloc(n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+')
+			out[o++] = ' ';
+		else if (s[i] == '%' && i + 2 < n && pct_hex(s[i + 1]) >= 0 && pct_hex(s[i + 2]) >= 0) {
+			out[o++] = (char)(pct_hex(s[i + 1]) * 16 + pct_hex(s[i + 2]));
+			i += 2;
+		} else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int pct_query_next(const char **pp, char **key, char **val)
+{
+	const char *p = *pp;
+	if (*p == '\0')
+		return 0;
+	const char *amp = strchr(p, '&');
+	size_t n = amp ? (size_t)(amp - p) : strlen(p);
+	const char *eq = memchr(p, '=', n);
+	*key = form_decode(p, eq ? (size_t)(eq - p) : n);
+	*val = eq ? form_decode(eq + 1, n - (size_t)(eq - p) - 1) : form_decode("", 0);
+	*pp = p + n + (amp ? 1 : 0);
+	return 1;
 }

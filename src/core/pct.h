@@ -13,6 +13,11 @@ struct buf;
  * percent-encoded (for query values and path segments). */
 void pct_encode(struct buf *b, const char *s, size_t n);
 
+/* The next key=value pair of a query string at *p (advanced past it), both
+ * form-decoded ('+' is a space) into malloc'd copies the caller frees.
+ * Returns 0 at the end. */
+int pct_query_next(const char **p, char **key, char **val);
+
 /* The value of one hex digit, or -1. */
 int pct_hex(char c);
 

@@ -82,23 +82,6 @@ struct api_job {
 
 /* ---- parameters ---- */
 
-static char *qdecode(const char *s, size_t n)
-{
-	char *out = mem_alloc(n + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+')
-			out[o++] = ' ';
-		else if (s[i] == '%' && i + 2 < n && pct_hex(s[i + 1]) >= 0 && pct_hex(s[i + 2]) >= 0) {
-			out[o++] = (char)(pct_hex(s[i + 1]) * 16 + pct_hex(s[i + 2]));
-			i += 2;
-		} else
-			out[o++] = s[i];
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* Query (GET) or JSON body: one object of parameters; NULL with *why. */
 static json_t *read_params(struct conn *c, const char **why)
 {
@@ -106,12 +89,8 @@ static json_t *read_params(struct conn *c, const char **why)
 		json_t *o = json_object();
 		const char *q = strchr(c->ri.target, '?');
 		const char *p = q ? q + 1 : "";
-		while (*p) {
-			const char *amp = strchr(p, '&');
-			size_t n = amp ? (size_t)(amp - p) : strlen(p);
-			const char *eq = memchr(p, '=', n);
-			char *k = qdecode(p, eq ? (size_t)(eq - p) : n);
-			char *v = eq ? qdecode(eq + 1, n - (size_t)(eq - p) - 1) : mem_strdup("");
+		char *k, *v;
+		while (pct_query_next(&p, &k, &v)) {
 			bool dup = json_object_get(o, k) != NULL;
 			if (!dup && k[0])
 				json_object_set_new(o, k, json_string(v));
@@ -122,9 +101,6 @@ static json_t *read_params(struct conn *c, const char **why)
 				*why = "Parameter given more than once";
 				return NULL;
 			}
-			p += n;
-			if (*p == '&')
-				p++;
 		}
 		return o;
 	}

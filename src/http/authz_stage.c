@@ -453,7 +453,7 @@ static int collect_ids(struct conn *c, const struct route_match *m, struct authz
 			return -1;
 		}
 	}
-	bool list = r->resource == RES_EXPERIMENT_LIST || r->resource == RES_RUN_LIST;
+	bool list = r->resource == RES_EXPERIMENT_LIST || r->resource == RES_RUN_LIST || r->resource == RES_TRACE_LIST;
 	if (pv->n == 0 && !list) {
 		snprintf(msg, sizeof msg, "Missing value for required parameter '%s'", r->field);
 		bad_request(c, msg);
@@ -556,6 +556,7 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id, enum ro
 			return 0;
 		break;
 	case RES_TRACE:
+	case RES_TRACE_LIST:
 		if (!resolved(c, RESOLVE_TRACE, id, exp, sizeof exp))
 			return 0;
 		break;

@@ -138,23 +138,6 @@ static bool is_key(const char *k, const char *snake, const char *camel)
 	return strcmp(k, snake) == 0 || strcmp(k, camel) == 0;
 }
 
-static char *query_decode(const char *s, size_t n)
-{
-	char *out = mem_alloc(n + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+')
-			out[o++] = ' ';
-		else if (s[i] == '%' && i + 2 < n + 0 && pct_hex(s[i + 1]) >= 0 && pct_hex(s[i + 2]) >= 0) {
-			out[o++] = (char)(pct_hex(s[i + 1]) * 16 + pct_hex(s[i + 2]));
-			i += 2;
-		} else
-			out[o++] = s[i];
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* Reads the caller's parameters; takes max_results and page_token out.
  * Returns 0 or -EINVAL with *why. */
 static int read_params(struct search_job *j, const char **why)
@@ -167,12 +150,8 @@ static int read_params(struct search_job *j, const char **why)
 		j->params = json_array();
 		const char *q = strchr(c->ri.target, '?');
 		const char *p = q ? q + 1 : "";
-		while (*p) {
-			const char *amp = strchr(p, '&');
-			size_t n = amp ? (size_t)(amp - p) : strlen(p);
-			const char *eq = memchr(p, '=', n);
-			char *k = query_decode(p, eq ? (size_t)(eq - p) : n);
-			char *v = eq ? query_decode(eq + 1, n - (size_t)(eq - p) - 1) : mem_strdup("");
+		char *k, *v;
+		while (pct_query_next(&p, &k, &v)) {
 			if (is_key(k, "max_results", "maxResults")) {
 				snprintf(maxbuf, sizeof maxbuf, "%s", v);
 				max = maxbuf;
@@ -185,9 +164,6 @@ static int read_params(struct search_job *j, const char **why)
 			}
 			free(k);
 			free(v);
-			p += n;
-			if (*p == '&')
-				p++;
 		}
 	} else {
 		j->params = json_loadb(c->body.data ? c->body.data : "{}", c->body.len ? c->body.len : 2, 0, NULL);

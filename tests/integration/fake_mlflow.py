@@ -255,7 +255,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return False
         if rest == "runs/create":
             with srv.lock:
-                eid = str(req.get("experiment_id", ""))
+                eid = str(req.get("experiment_id", req.get("experimentId", "")))  # both spellings, as MLflow
                 if eid not in srv.experiments:
                     return self._not_found(f"Experiment '{eid}'")
                 rid = f"run{len(srv.runs) + 1:04d}"

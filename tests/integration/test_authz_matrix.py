@@ -27,7 +27,8 @@ PRINCIPALS = {
 
 IDS = {
     "experiment": "21", "experiment_list": ["21"], "experiment_name": "proj/a", "run": "run21",
-    "run_list": ["run21"], "model": "model-21", "trace": "tr21", "logged_model": "m-21",
+    "run_list": ["run21"], "model": "model-21", "trace": "tr21", "trace_list": ["tr21"],
+    "logged_model": "m-21",
 }
 
 
