@@ -116,6 +116,13 @@ static int skip_string(struct sc *s, const char **b, const char **e)
 	return -EINVAL;
 }
 
+/* Do the raw string bytes [b, e) spell key (no escapes in keys we look for)? */
+static bool key_is(const char *b, const char *e, const char *key)
+{
+	size_t n = strlen(key);
+	return (size_t)(e - b) == n && memcmp(b, key, n) == 0;
+}
+
 static bool digit(const struct sc *s)
 {
 	return s->p < s->end && *s->p >= '0' && *s->p <= '9';
@@ -162,30 +169,67 @@ static int literal(struct sc *s, const char *lit)
 	return 0;
 }
 
-/* s->p at '{' or '['. */
-static int skip_container(struct sc *s)
+/* s->p at '{': skips the object; with key, also finds that member's value
+ * (*found: 0 found, -ENOENT not there; a key given twice is -EINVAL). */
+static int skip_object(struct sc *s, const char *key, struct jspan *out, int *found)
 {
-	char close = *s->p == '{' ? '}' : ']';
-	bool obj = close == '}';
 	if (++s->depth > MAX_DEPTH)
 		return -EINVAL;
 	s->p++;
 	ws(s);
-	if (s->p < s->end && *s->p == close) {
+	if (s->p < s->end && *s->p == '}') {
 		s->p++;
 		s->depth--;
 		return 0;
 	}
 	for (;;) {
-		if (obj) {
-			if (s->p >= s->end || *s->p != '"' || skip_string(s, NULL, NULL))
-				return -EINVAL;
-			ws(s);
-			if (s->p >= s->end || *s->p != ':')
-				return -EINVAL;
+		const char *kb, *ke;
+		if (s->p >= s->end || *s->p != '"' || skip_string(s, &kb, &ke))
+			return -EINVAL;
+		ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -EINVAL;
+		s->p++;
+		ws(s);
+		const char *vb = s->p;
+		if (skip_value(s))
+			return -EINVAL;
+		if (key && key_is(kb, ke, key)) {
+			if (*found == 0)
+				return -EINVAL;	/* twice: which one would the client read? */
+			out->p = vb;
+			out->n = (size_t)(s->p - vb);
+			*found = 0;
+		}
+		ws(s);
+		if (s->p >= s->end)
+			return -EINVAL;
+		if (*s->p == ',') {
 			s->p++;
 			ws(s);
+			continue;
 		}
+		if (*s->p != '}')
+			return -EINVAL;
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+}
+
+/* s->p at '['. */
+static int skip_array(struct sc *s)
+{
+	if (++s->depth > MAX_DEPTH)
+		return -EINVAL;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
 		if (skip_value(s))
 			return -EINVAL;
 		ws(s);
@@ -196,7 +240,7 @@ static int skip_container(struct sc *s)
 			ws(s);
 			continue;
 		}
-		if (*s->p != close)
+		if (*s->p != ']')
 			return -EINVAL;
 		s->p++;
 		s->depth--;
@@ -212,8 +256,9 @@ static int skip_value(struct sc *s)
 	case '"':
 		return skip_string(s, NULL, NULL);
 	case '{':
+		return skip_object(s, NULL, NULL, NULL);
 	case '[':
-		return skip_container(s);
+		return skip_array(s);
 	case 't':
 		return literal(s, "true");
 	case 'f':
@@ -225,59 +270,15 @@ static int skip_value(struct sc *s)
 	}
 }
 
-/* Do the raw string bytes [b, e) spell key (no escapes in keys we look for)? */
-static bool key_is(const char *b, const char *e, const char *key)
-{
-	size_t n = strlen(key);
-	return (size_t)(e - b) == n && memcmp(b, key, n) == 0;
-}
-
 /* Finds member key in the object at s->p, validating the whole object. */
 static int find_member(struct sc *s, const char *key, struct jspan *out)
 {
 	ws(s);
 	if (s->p >= s->end || *s->p != '{')
 		return -EINVAL;
-	s->p++;
-	s->depth = 1;
-	ws(s);
 	int found = -ENOENT;
-	if (s->p < s->end && *s->p == '}') {
-		s->p++;
-		return found;
-	}
-	for (;;) {
-		const char *kb, *ke;
-		if (s->p >= s->end || *s->p != '"' || skip_string(s, &kb, &ke))
-			return -EINVAL;
-		ws(s);
-		if (s->p >= s->end || *s->p != ':')
-			return -EINVAL;
-		s->p++;
-		ws(s);
-		const char *vb = s->p;
-		if (skip_value(s))
-			return -EINVAL;
-		if (key_is(kb, ke, key)) {
-			if (found == 0)
-				return -EINVAL;	/* twice: which one would the client read? */
-			out->p = vb;
-			out->n = (size_t)(s->p - vb);
-			found = 0;
-		}
-		ws(s);
-		if (s->p >= s->end)
-			return -EINVAL;
-		if (*s->p == ',') {
-			s->p++;
-			ws(s);
-			continue;
-		}
-		if (*s->p != '}')
-			return -EINVAL;
-		s->p++;
-		return found;
-	}
+	s->depth = 0;
+	return skip_object(s, key, out, &found) ? -EINVAL : found;
 }
 
 int json_scan_member(const char *doc, size_t len, const char *key, struct jspan *out)
