@@ -120,6 +120,8 @@ static const struct mlflow_route table[] = {
 	/* hand-registered Flask routes, outside /api (versions 0) */
 	R("GET", "/get-artifact", 0, RES_RUN, ID_QUERY, "run_id", LEVEL_READ, "GetArtifact"),
 	R("GET", "/model-versions/get-artifact", 0, RES_MODEL, ID_QUERY, "name", LEVEL_READ, "GetModelVersionArtifact"),
+	/* OpenTelemetry trace ingest (FastAPI route): the experiment is named by a header */
+	R("POST", "/v1/traces", 0, RES_EXPERIMENT, ID_HEADER, "x-mlflow-experiment-id", LEVEL_EDIT, "OtelIngestTraces"),
 	/* the UI: any authenticated user (what it shows comes through the API) */
 	R("GET", "/", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "UserInterface"),
 	R("GET", "/static-files/", 0, RES_NONE, ID_PATH, NULL, LEVEL_READ, "UserInterface"),

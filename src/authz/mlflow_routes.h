@@ -31,6 +31,7 @@ enum route_id_source {
 	ID_PARAMS = 0,		/* as MLflow reads parameters: query for GET with a query, else JSON */
 	ID_PATH,		/* the {param} path segment named by field */
 	ID_QUERY,		/* query string only (hand-registered Flask routes) */
+	ID_HEADER,		/* a request header named by field (OTel trace ingest) */
 };
 
 struct mlflow_route {

@@ -20,7 +20,7 @@ static const char *resource_name(enum route_resource r)
 
 static const char *source_name(enum route_id_source s)
 {
-	return s == ID_PATH ? "path" : s == ID_QUERY ? "query" : "params";
+	return s == ID_PATH ? "path" : s == ID_QUERY ? "query" : s == ID_HEADER ? "header" : "params";
 }
 
 int cli_routes(int argc, char **argv)

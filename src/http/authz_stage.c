@@ -409,6 +409,15 @@ static int collect_ids(struct conn *c, const struct route_match *m, struct authz
 	}
 	if (r->field == NULL)
 		return 0;
+	if (r->source == ID_HEADER) {
+		const char *v = c->ri.experiment_header;
+		if (v == NULL || v[0] == '\0') {
+			bad_request(c, "Missing X-MLflow-Experiment-Id header");
+			return -1;
+		}
+		add_id(j, v);
+		return 0;
+	}
 	if (r->source == ID_PATH) {
 		char v[PARAMS_MAX_VALUE];
 		if (m->param_len == 0 || m->param_len >= sizeof v) {

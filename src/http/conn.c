@@ -264,6 +264,7 @@ static void req_info_clear(struct req_info *ri)
 	free(ri->referer);
 	free(ri->user_agent);
 	free(ri->host);
+	free(ri->experiment_header);
 	memset(ri, 0, sizeof *ri);
 }
 
@@ -580,6 +581,10 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	ri->referer = dup_header(m, "referer", 1024);
 	ri->user_agent = dup_header(m, "user-agent", 1024);
 	ri->host = m->host ? mem_strndup(m->host, m->host_len) : NULL;
+	ri->experiment_header = dup_header(m, "x-mlflow-experiment-id", 256);
+	int nexp = 0;
+	for (size_t i = 0; i < m->nheaders; i++)
+		nexp += H1_NAME_IS(&m->headers[i], "x-mlflow-experiment-id");
 	ri->minor_version = m->minor_version;
 	ri->head = strcmp(ri->method, "HEAD") == 0;
 	make_request_id(c, m);
@@ -594,6 +599,12 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	h1_chunked_init(&c->req_chunked);
 
 	const struct listen_cfg *lc = &cfg->listen[c->listener];
+	if (nexp > 1) {
+		/* which experiment would MLflow pick? */
+		c->keep_alive = false;
+		errpage_send(c, 400, "INVALID_PARAMETER_VALUE", "X-MLflow-Experiment-Id given more than once", NULL);
+		return ACT_DONE;
+	}
 	if (lc->redirect_https) {
 		redirect_https(c, m);
 		return ACT_DONE;

@@ -30,6 +30,7 @@ struct req_info {
 	char *path;		/* after the mount, without the query */
 	char *referer;
 	char *user_agent;
+	char *experiment_header;	/* X-MLflow-Experiment-Id (OTel trace ingest), or NULL */
 	char *host;
 	char request_id[72];
 	char user[128];		/* authenticated user, "" if none */

@@ -801,6 +801,8 @@ static bool route_reads_json(const struct mlflow_route *r)
 {
 	if (r->resource == RES_ARTIFACT)	/* multipart-upload calls carry a JSON body naming a path */
 		return strstr(r->rpc, "MultipartUpload") != NULL;
+	if (r->source == ID_HEADER)	/* OTLP bodies are protobuf or JSON we do not read */
+		return false;
 	return !(r->source == ID_QUERY && strcmp(r->method, "POST") == 0);
 }
 

@@ -394,6 +394,21 @@ def test_bypass_regressions(gateway_factory, fake):
         r = requests.request(method, u + path, json=body, auth=ALICE)
         assert r.status_code in want, (method, path, r.status_code)
     assert len(fake.seen()) == n
+    # OTel trace ingest names its experiment in a header: READ is not enough, one header only
+    g.cli("grant", "alice", "EDIT", "experiment", "8")
+    until(lambda: requests.post(u + "/v1/traces", data=b"\x0a\x00", headers={"X-MLflow-Experiment-Id": "8"},
+                                auth=ALICE).status_code == 200)
+    n = len(fake.seen())
+    assert requests.post(u + "/v1/traces", data=b"\x0a\x00", headers={"X-MLflow-Experiment-Id": "9"},
+                         auth=ALICE).status_code == 403
+    assert requests.post(u + "/v1/traces", data=b"\x0a\x00", auth=ALICE).status_code == 400
+    raw = (b"POST /v1/traces HTTP/1.1\r\nHost: a\r\nAuthorization: Basic " +
+           __import__("base64").b64encode(f"alice:{USERS['alice']}".encode()) +
+           b"\r\nX-MLflow-Experiment-Id: 8\r\nX-MLflow-Experiment-Id: 9\r\nContent-Length: 2\r\n"
+           b"Connection: close\r\n\r\n\x0a\x00")
+    from conftest import raw_request
+    assert raw_request(g.port, raw).startswith(b"HTTP/1.1 400 ")
+    assert len(fake.seen()) == n
     # the allowed forms do pass
     assert requests.get(u + "/api/2.0/mlflow-artifacts/artifacts?path=8/r/artifacts", auth=ALICE).status_code == 200
     r = requests.post(u + "/api/2.0mlflow/experiments/search-datasets", json={"experiment_ids": ["8"]}, auth=ALICE)

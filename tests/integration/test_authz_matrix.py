@@ -67,6 +67,9 @@ def request_for(route, prefix, n):
                          "{ run { info { runUuid experimentId } } } }",
                 "variables": {"data": {"runId": "run21"}}}
     headers = {"X-Test-Id": str(n)}
+    if route["source"] == "header":  # OTel ingest: the experiment in a header, a protobuf body
+        headers[route["field"]] = "21"
+        return route["method"], prefix + path, b"\x0a\x00otlp", headers
     data = None
     if body is not None:
         data = json.dumps(body).encode()
