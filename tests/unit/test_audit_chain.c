@@ -1,0 +1,145 @@
+/* The audit chain: intact logs verify, every kind of tampering is named at
+ * the right line, rotation carries the chain, the head file catches a cut. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "audit/audit_chain.h"
+
+static const uint8_t KEY[AUDIT_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+
+/* n records as lines (each with '\n'); lines[i] malloc'd. */
+static void make(size_t n, char **lines, const uint8_t *key)
+{
+	struct audit_chain ch;
+	audit_chain_init(&ch, key);
+	for (size_t i = 0; i < n; i++) {
+		struct buf b;
+		buf_init(&b, 4096);
+		json_t *f = json_pack("{s:s, s:s, s:s, s:i}", "user", "alice", "action", "CreateRegisteredModel",
+				      "resource", "churn", "outcome", 200 + (int)i);
+		assert_int_equal(audit_chain_append(&ch, f, &b), 0);
+		json_decref(f);
+		lines[i] = strndup(b.data, b.len);
+		buf_free(&b);
+	}
+}
+
+static enum audit_problem check(char *text, struct audit_chain *ch, bool start, uint64_t *line_no)
+{
+	FILE *f = fmemopen(text, strlen(text), "r");
+	uint64_t records = 0;
+	enum audit_problem p = audit_verify_file(f, ch, start, line_no, &records);
+	fclose(f);
+	return p;
+}
+
+static enum audit_problem check_lines(char **lines, const int *order, size_t n, uint64_t *line_no)
+{
+	char text[65536] = "";
+	for (size_t i = 0; i < n; i++)
+		strcat(text, lines[order[i]]);
+	struct audit_chain ch;
+	audit_chain_init(&ch, KEY);
+	return check(text, &ch, true, line_no);
+}
+
+static void test_tampering(void **state)
+{
+	char *l[6];
+	make(6, l, KEY);
+	uint64_t at = 0;
+	int intact[] = { 0, 1, 2, 3, 4, 5 };
+	assert_int_equal(check_lines(l, intact, 6, &at), AUDIT_OK);
+	int removed[] = { 0, 1, 3, 4, 5 };
+	assert_int_equal(check_lines(l, removed, 5, &at), AUDIT_REMOVED);
+	assert_int_equal(at, 3);
+	int swapped[] = { 0, 1, 3, 2, 4, 5 };
+	assert_int_equal(check_lines(l, swapped, 6, &at), AUDIT_REORDERED);
+	assert_int_equal(at, 3);
+	/* an edited byte */
+	char *keep = l[2];
+	l[2] = strdup(keep);
+	char *p = strstr(l[2], "alice");
+	p[0] = 'A';
+	assert_int_equal(check_lines(l, intact, 6, &at), AUDIT_CHANGED);
+	assert_int_equal(at, 3);
+	free(l[2]);
+	l[2] = keep;
+	/* an inserted record, written without the key */
+	char *forged[1];
+	const uint8_t other[AUDIT_KEY_LEN] = { 9 };
+	make(1, forged, other);
+	char *all[7] = { l[0], l[1], forged[0], l[2], l[3], l[4], l[5] };
+	int seven[] = { 0, 1, 2, 3, 4, 5, 6 };
+	assert_int_equal(check_lines(all, seven, 7, &at), AUDIT_INSERTED);
+	assert_int_equal(at, 3);
+	/* the whole file rewritten under another key */
+	char *re[6];
+	make(6, re, other);
+	assert_int_equal(check_lines(re, intact, 6, &at), AUDIT_CHANGED);
+	assert_int_equal(at, 1);
+	/* a cut tail */
+	char text[65536] = "";
+	for (int i = 0; i < 6; i++)
+		strcat(text, l[i]);
+	text[strlen(text) - 10] = '\0';
+	struct audit_chain ch;
+	audit_chain_init(&ch, KEY);
+	assert_int_equal(check(text, &ch, true, &at), AUDIT_TRUNCATED);
+	assert_int_equal(at, 6);
+	for (int i = 0; i < 6; i++) {
+		free(l[i]);
+		free(re[i]);
+	}
+	free(forged[0]);
+}
+
+static void test_rotation_and_head(void **state)
+{
+	char *l[6];
+	make(6, l, KEY);
+	char a[65536] = "", b[65536] = "";
+	for (int i = 0; i < 4; i++)
+		strcat(a, l[i]);
+	for (int i = 4; i < 6; i++)
+		strcat(b, l[i]);
+	uint64_t at;
+	struct audit_chain ch;
+	audit_chain_init(&ch, KEY);
+	assert_int_equal(check(a, &ch, true, &at), AUDIT_OK);
+	assert_int_equal(check(b, &ch, false, &at), AUDIT_OK);	/* the chain carries across files */
+	assert_int_equal(ch.seq, 6);
+	char head[200];
+	audit_head_format(&ch, head);
+	uint64_t seq;
+	char hash[AUDIT_HEX];
+	assert_int_equal(audit_head_parse(KEY, head, &seq, hash), 0);
+	assert_int_equal(seq, 6);
+	assert_string_equal(hash, ch.prev);
+	head[0] = '7';	/* a head claiming more than was written must be authentic */
+	assert_int_equal(audit_head_parse(KEY, head, &seq, hash), -EINVAL);
+	/* a rotated file alone: its first record continues an unseen one */
+	audit_chain_init(&ch, KEY);
+	assert_int_equal(check(b, &ch, true, &at), AUDIT_OK);
+	/* files in the wrong order */
+	audit_chain_init(&ch, KEY);
+	assert_int_equal(check(b, &ch, true, &at), AUDIT_OK);
+	assert_int_not_equal(check(a, &ch, false, &at), AUDIT_OK);
+	for (int i = 0; i < 6; i++)
+		free(l[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_rotation_and_head),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
