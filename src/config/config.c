@@ -75,6 +75,13 @@ const struct config_key config_keys[] = {
 	{ "authz.uri_schemes", CK_STR, OFF(uri_schemes), "mlflow-artifacts,runs,models,s3,gs,wasbs,abfss,hdfs",
 	  "URI schemes accepted in artifact_location (experiments/create) and source/run_link (model-versions/create); "
 	  "file: and local paths never are." },
+	{ "audit.path", CK_STR, OFF(audit_path), "./var/audit.log",
+	  "Audit log (hash-chained JSON lines; `mlgate audit verify`), off for none. Reopened on SIGUSR1." },
+	{ "audit.key_file", CK_STR, OFF(audit_key_file), "./var/audit.key",
+	  "HMAC key of the audit chain: 32 bytes, created 0600 on first start; keep it for verification." },
+	{ "audit.on_failure", CK_ENUM, OFF(audit_on_failure), "refuse",
+	  "When the audit log cannot be written: refuse state-changing requests with 503, or continue.",
+	  "refuse|continue" },
 	{ "authz.attribution", CK_ENUM, OFF(attribution), "rewrite",
 	  "runs/create: rewrite sets user_id and the mlflow.user tag to the authenticated user; reject refuses others "
 	  "(403); off leaves them.", "rewrite|reject|off" },
@@ -430,6 +437,7 @@ int config_load(const struct config_overrides *ov, struct config **out, struct b
 		{ ov ? ov->workers : NULL, "workers", "--workers" },
 		{ ov ? ov->store : NULL, "store", "--store" },
 		{ ov ? ov->default_permission : NULL, "default_permission", "--default-permission" },
+		{ ov ? ov->audit_log : NULL, "audit.path", "--audit-log" },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		if (flags[i].v == NULL)

@@ -76,6 +76,9 @@ struct config {
 	uint64_t resolve_ttl;		/* run/trace/logged model -> experiment */
 	uint64_t name_ttl;		/* experiment name <-> id */
 	char *uri_schemes;		/* allowed in artifact_location, source, run_link */
+	char *audit_path;		/* "off": no audit log */
+	char *audit_key_file;
+	int audit_on_failure;		/* 0 refuse, 1 continue */
 	int attribution;		/* enum attribution_mode */
 	bool htpasswd_is_default;	/* the embedded default path was used */
 };
@@ -90,6 +93,7 @@ struct config_overrides {
 	const char *workers;
 	const char *store;
 	const char *default_permission;
+	const char *audit_log;
 };
 
 /* Builds a config: defaults, then the YAML file (if any), then overrides,

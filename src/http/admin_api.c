@@ -16,6 +16,7 @@
 #include "authn/tokens.h"
 #include "authn/users.h"
 #include "authz/grants.h"
+#include "audit/audit_log.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/pct.h"
@@ -78,7 +79,41 @@ struct api_job {
 	char msg[256];
 	json_t *resp;
 	long long gen_grants, gen_creds;
+	struct audit_log *audit;	/* NULL: no audit log */
+	char request_id[72], ip[64];
+	const char *auth;
+	bool audit_failed;		/* the change happened but its record could not be written */
 };
+
+/* Reads and lists change nothing; everything else is a security event. */
+static bool changes(const char *rpc)
+{
+	return strncmp(rpc, "AuthGet", 7) != 0 && strncmp(rpc, "MlgateList", 10) != 0 &&
+	       strcmp(rpc, "MlgateWhoAmI") != 0 && strcmp(rpc, "AuthListUsers") != 0;
+}
+
+/* The durable audit record of a change made through the API (on the thread
+ * pool, before the answer goes out). Passwords never enter it. */
+static void audit_change(struct api_job *j)
+{
+	if (j->audit == NULL || !changes(j->rpc))
+		return;
+	json_t *params = json_deep_copy(j->params);
+	json_object_del(params, "password");
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char when[40];
+	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof when - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:o, s:{s:i, s:s}}", "time", when, "event",
+			      "security", "request_id", j->request_id, "user", j->caller, "auth", j->auth, "ip", j->ip,
+			      "action", j->rpc, "resource", params, "outcome", "status", j->status, "by", "mlgate");
+	if (f && audit_log_record(j->audit, f, true) != 0)
+		j->audit_failed = true;
+	json_decref(f);
+}
 
 /* ---- parameters ---- */
 
@@ -554,6 +589,8 @@ static void api_work(uv_work_t *req)
 {
 	struct api_job *j = req->data;
 	run_op(j);
+	if (j->status < 400)
+		audit_change(j);
 	char *e = NULL;
 	if (store_generation_get(j->store, "grants", &j->gen_grants, &e))
 		j->gen_grants = 0;
@@ -579,9 +616,11 @@ static void api_done(uv_work_t *req, int status)
 		} else {
 			errpage_send(c, j->status, j->code, j->msg, NULL);
 		}
-		if (j->status < 400 && strncmp(j->rpc, "AuthGet", 7) != 0 && strncmp(j->rpc, "MlgateList", 10) != 0 &&
-		    strcmp(j->rpc, "MlgateWhoAmI") != 0 && strcmp(j->rpc, "AuthListUsers") != 0)
+		if (j->status < 400 && changes(j->rpc))
 			log_info("admin API: %s by \"%s\" request_id=%s", j->rpc, j->caller, c->ri.request_id);
+		if (j->audit_failed)
+			log_error("admin API: %s by \"%s\" was done but its audit record could not be written "
+				  "request_id=%s", j->rpc, j->caller, c->ri.request_id);
 	}
 	json_decref(j->params);
 	json_decref(j->resp);
@@ -642,6 +681,13 @@ void admin_api_start(struct conn *c, struct az_user *u)
 		errpage_send(c, 403, "PERMISSION_DENIED", "Permission denied", NULL);
 		return;
 	}
+	if (changes(rpc) && c->w->srv->audit && audit_log_failed(c->w->srv->audit) &&
+	    c->rt->cfg->audit_on_failure == 0) {
+		json_decref(params);
+		errpage_send(c, 503, "TEMPORARILY_UNAVAILABLE",
+			     "The audit log cannot be written: changes are refused until it can (audit.on_failure)", NULL);
+		return;
+	}
 	struct api_job *j = mem_calloc(1, sizeof *j);
 	j->c = c;
 	j->store = c->w->srv->store;
@@ -650,6 +696,10 @@ void admin_api_start(struct conn *c, struct az_user *u)
 	j->admin = admin;
 	j->params = params;
 	snprintf(j->caller, sizeof j->caller, "%s", c->ri.user);
+	snprintf(j->request_id, sizeof j->request_id, "%s", c->ri.request_id);
+	snprintf(j->ip, sizeof j->ip, "%s", c->peer);
+	j->auth = c->ri.auth;
+	j->audit = c->w->srv->audit;
 	conn_pin(c);
 	c->ri.upstream_used = false;
 	j->work.data = j;

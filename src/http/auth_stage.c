@@ -149,8 +149,10 @@ static void flight_done(uv_work_t *req, int status)
 		struct waiter *next = wt->next;
 		struct conn *c = wt->c;
 		free(wt);
-		if (c->state != CS_CLOSING)
+		if (c->state != CS_CLOSING) {
+			c->ri.auth = f->by_token ? "token" : "password";
 			conn_after_auth(c, ok ? f->who : NULL);
+		}
 		conn_unpin(c);
 		wt = next;
 	}
@@ -177,6 +179,7 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	char who[128];
 	uint64_t now = server_now_ms();
 	uint64_t gen = cred_gen(c);
+	c->ri.auth = "password";
 	if (kind == AUTH_BASIC && l1_hit(w, key, gen, now)) {
 		conn_after_auth(c, user);
 		return;
@@ -191,6 +194,7 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	}
 	if (cred_cache_lookup_user(w->srv->token_cache, key, 0, now, who) &&
 	    (kind == AUTH_BEARER || strcmp(who, user) == 0)) {
+		c->ri.auth = "token";
 		conn_after_auth(c, who);
 		return;
 	}

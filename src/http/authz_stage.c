@@ -12,6 +12,7 @@
 #include "http/authz_stage.h"
 #include "http/conn.h"
 #include "http/admin_api.h"
+#include "http/audit_events.h"
 #include "http/grant_hooks.h"
 #include "http/resolve.h"
 #include "http/search_filter.h"
@@ -304,6 +305,32 @@ void authz_job_free(struct conn *c)
 		job_free(c->az);
 		c->az = NULL;
 	}
+}
+
+json_t *authz_job_resources(struct conn *c)
+{
+	struct authz_job *j = c->az;
+	if (j == NULL || j->nids == 0)
+		return NULL;
+	json_t *o = json_object();
+	for (size_t i = 0; i < j->nids; i++) {
+		const char *k;
+		switch (j->kinds[i]) {
+		case RES_MODEL: k = "model"; break;
+		case RES_RUN: case RES_RUN_LIST: k = "run"; break;
+		case RES_TRACE: case RES_TRACE_LIST: k = "trace"; break;
+		case RES_LOGGED_MODEL: k = "logged_model"; break;
+		case RES_EXPERIMENT_NAME: k = "experiment_name"; break;
+		default: k = "experiment"; break;
+		}
+		json_t *a = json_object_get(o, k);
+		if (a == NULL) {
+			a = json_array();
+			json_object_set_new(o, k, a);
+		}
+		json_array_append_new(a, json_string(j->ids[i]));
+	}
+	return o;
 }
 
 static void add_kind_id(struct authz_job *j, enum route_resource k, const char *v)
@@ -599,6 +626,8 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id, enum ro
 static void pass(struct conn *c)
 {
 	const struct mlflow_route *r = c->az->route;
+	if (audit_refuse_change(c))
+		return;
 	if (r && c->body_buffered) {
 		struct rewrite_opts o = { .user = c->ri.user, .schemes = c->rt->cfg->uri_schemes,
 					  .attribution = (enum attribution_mode)c->rt->cfg->attribution };

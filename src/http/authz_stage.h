@@ -30,6 +30,11 @@ bool authz_user_is_admin(const struct az_user *u);
 bool authz_can_read(struct conn *c, const struct az_user *u, enum resource_kind kind, const char *id,
 		    const char *name);
 
+/* The ids the current request named, as a JSON object for the audit log
+ * ({"experiment": [..]} style, kinds as keys), or NULL. */
+#include <jansson.h>
+json_t *authz_job_resources(struct conn *c);
+
 /* Frees what the current request's authorisation kept. */
 void authz_job_free(struct conn *c);
 /* Frees the worker's per-user decision cache. */

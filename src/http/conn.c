@@ -4,6 +4,7 @@
  * pipelining, timeouts and closing. Loop-thread only. */
 #include "http/conn.h"
 #include "http/authz_stage.h"
+#include "http/audit_events.h"
 #include "audit/access_log.h"
 #include "authn/basic.h"
 #include "authn/bearer.h"
@@ -354,7 +355,10 @@ static void conn_close_graceful(struct conn *c)
 void conn_log_access(struct conn *c)
 {
 	struct access_log *al = c->w->srv->alog;
-	if (al == NULL || c->ri.method[0] == '\0')
+	if (c->ri.method[0] == '\0')
+		return;
+	audit_request_done(c);	/* changes to MLflow, done or refused */
+	if (al == NULL)
 		return;
 	uint64_t now = server_now_ms();
 	struct access_entry e = {
@@ -375,6 +379,7 @@ void conn_log_access(struct conn *c)
 	};
 	access_log_append(al, &c->w->alog_pending, &e);
 }
+
 
 void conn_request_done(struct conn *c)
 {

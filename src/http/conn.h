@@ -34,6 +34,7 @@ struct req_info {
 	char *host;
 	char request_id[72];
 	char user[128];		/* authenticated user, "" if none */
+	const char *auth;	/* "password", "token" or NULL (static strings) */
 	int minor_version;
 	bool head;		/* HEAD request */
 	bool wants_json;	/* API caller: error bodies in MLflow's JSON */

@@ -7,6 +7,7 @@
 #include "http/resolve.h"
 #include "http/upfetch.h"
 #include "audit/access_log.h"
+#include "audit/audit_log.h"
 #include "authn/cred_cache.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -322,6 +323,8 @@ static void on_signal(uv_signal_t *s, int signum)
 			log_error("cannot reopen access log %s", srv->rt->cfg->access_log);
 		else
 			log_info("access log reopened");
+		if (srv->audit && audit_log_reopen(srv->audit) == 0)
+			log_info("audit log reopened (the chain continues)");
 		break;
 	default:
 		if (srv->stopping) {
@@ -381,6 +384,12 @@ static void poll_generations(struct server *srv)
 	free(err);
 }
 
+static void on_audit_commit(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	(void)audit_log_commit(srv->audit);
+}
+
 static void on_watch(uv_timer_t *t)
 {
 	struct server *srv = t->data;
@@ -421,6 +430,15 @@ int server_run(const struct config_overrides *ov)
 		free(serr);
 		return 1;
 	}
+	if (strcmp(cfg->audit_path, "off") != 0) {
+		if (strncmp(cfg->audit_path, "./var/", 6) == 0 || strncmp(cfg->audit_key_file, "./var/", 6) == 0)
+			mkdir("./var", 0700);
+		if (audit_log_open(cfg->audit_path, cfg->audit_key_file, &srv->audit, &serr)) {
+			log_error("%s", serr ? serr : "cannot open the audit log");
+			free(serr);
+			return 1;
+		}
+	}
 	poll_generations(srv);
 	srv->nworkers = cfg->workers > 0 ? cfg->workers : (int)uv_available_parallelism();
 	srv->workers = mem_calloc((size_t)srv->nworkers, sizeof *srv->workers);
@@ -438,6 +456,10 @@ int server_run(const struct config_overrides *ov)
 	uv_timer_init(&srv->loop, &srv->watch_timer);
 	srv->watch_timer.data = srv;
 	uv_timer_start(&srv->watch_timer, on_watch, 1000, 200);
+	uv_timer_init(&srv->loop, &srv->audit_timer);
+	srv->audit_timer.data = srv;
+	if (srv->audit)
+		uv_timer_start(&srv->audit_timer, on_audit_commit, 100, 100);
 	for (int i = 0; i < srv->nworkers; i++)
 		pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
 	for (size_t i = 0; i < cfg->nlisten; i++)
@@ -461,6 +483,7 @@ int server_run(const struct config_overrides *ov)
 	for (int i = 0; i < 4; i++)
 		uv_close((uv_handle_t *)sigs[i], NULL);
 	uv_close((uv_handle_t *)&srv->watch_timer, NULL);
+	uv_close((uv_handle_t *)&srv->audit_timer, NULL);
 	uv_run(&srv->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&srv->loop);
 	free(srv->workers);
@@ -469,6 +492,7 @@ int server_run(const struct config_overrides *ov)
 	cred_cache_free(srv->token_cache);
 	store_close(srv->store);
 	access_log_close(srv->alog);
+	audit_log_close(srv->audit);
 	free(srv);
 	log_info("stopped");
 	return 0;

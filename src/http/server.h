@@ -18,6 +18,7 @@ struct upstream;
 struct auth_flight;
 struct cred_cache;
 struct access_log;
+struct audit_log;
 struct param_values;
 struct resolve_cache;
 struct resolve_fetch;
@@ -85,6 +86,8 @@ struct server {
 	atomic_uint_least64_t gen_grants;	/* the store's "grants" counter, polled */
 	uint64_t gen_polled_ms;
 	struct access_log *alog;
+	struct audit_log *audit;	/* NULL: audit.path off */
+	uv_timer_t audit_timer;		/* group commit, every 100 ms */
 	uv_loop_t loop;			/* main thread: signals, file watching */
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
 	uv_timer_t watch_timer;

@@ -1,0 +1,332 @@
+/* The audit log writer. Appends go through one lock (records are small and
+ * rare next to requests: state changes and security events); each record is
+ * one write(2) on an O_APPEND descriptor. */
+#include "audit/audit_log.h"
+#include "audit/audit_chain.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct audit_log {
+	pthread_mutex_t lock;
+	int fd;
+	char *path;
+	struct audit_chain ch;
+	uint64_t committed_seq;
+	bool dirty;
+	atomic_bool failed;
+};
+
+static char *errf(const char *what, const char *path, int e)
+{
+	size_t n = strlen(what) + strlen(path) + 128;
+	char *s = mem_alloc(n);
+	snprintf(s, n, "%s %s: %s", what, path, strerror(e));
+	return s;
+}
+
+static int load_key(const char *path, uint8_t key[AUDIT_KEY_LEN], char **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		uint8_t k[AUDIT_KEY_LEN];
+		if (RAND_bytes(k, sizeof k) != 1) {
+			*err = mem_strdup("cannot make an audit key: no randomness");
+			return -EIO;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			*err = errf("cannot create the audit key", path, errno);
+			return -errno;
+		}
+		bool ok = write(fd, k, sizeof k) == (ssize_t)sizeof k && fsync(fd) == 0;
+		close(fd);
+		OPENSSL_cleanse(k, sizeof k);
+		if (!ok) {
+			*err = errf("cannot write the audit key", path, errno);
+			return -EIO;
+		}
+		log_info("created the audit key %s (keep it: `mlgate audit verify` needs it)", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		*err = errf("cannot open the audit key", path, errno);
+		return -errno;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
+		close(fd);
+		size_t n = strlen(path) + 160;
+		*err = mem_alloc(n);
+		snprintf(*err, n, "the audit key %s is readable by others; chmod 600 %s", path, path);
+		return -EACCES;
+	}
+	ssize_t n = read(fd, key, AUDIT_KEY_LEN);
+	close(fd);
+	if (n != AUDIT_KEY_LEN) {
+		*err = errf("the audit key is not 32 bytes:", path, EINVAL);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Continues the chain from the file's last complete line; a partial last
+ * line (a crash mid-append: never acknowledged) is cut away. */
+static int resume(struct audit_log *al, char **err)
+{
+	struct stat st;
+	if (fstat(al->fd, &st) != 0) {
+		*err = errf("cannot stat", al->path, errno);
+		return -errno;
+	}
+	if (st.st_size == 0)
+		return 0;
+	size_t want = st.st_size < 65536 ? (size_t)st.st_size : 65536;
+	char *tail = mem_alloc(want + 1);
+	ssize_t n = pread(al->fd, tail, want, st.st_size - (off_t)want);
+	if (n != (ssize_t)want) {
+		free(tail);
+		*err = errf("cannot read", al->path, errno ? errno : EIO);
+		return -EIO;
+	}
+	size_t end = want;
+	if (tail[end - 1] != '\n') {
+		char *nl = memrchr(tail, '\n', end);
+		size_t keep = nl ? (size_t)(nl - tail) + 1 : 0;
+		off_t cut = st.st_size - (off_t)(want - keep);
+		log_warn("audit log %s ends inside a record (a crash while writing): cutting %zu byte(s)", al->path,
+			 want - keep);
+		if (ftruncate(al->fd, cut) != 0) {
+			free(tail);
+			*err = errf("cannot cut the partial record of", al->path, errno);
+			return -errno;
+		}
+		end = keep;
+	}
+	if (end == 0) {
+		free(tail);
+		return 0;
+	}
+	char *last = memrchr(tail, '\n', end - 1);
+	size_t start = last ? (size_t)(last - tail) + 1 : 0;
+	size_t len = end - 1 - start;
+	struct audit_chain probe = al->ch;
+	if (audit_chain_check(&probe, tail + start, len, true) != 0)
+		log_warn("audit log %s: its last record does not verify under this key; continuing the chain from it",
+			 al->path);
+	al->ch.seq = audit_line_seq(tail + start, len);
+	audit_sha256_hex(tail + start, len, al->ch.prev);
+	al->committed_seq = al->ch.seq;
+	OPENSSL_cleanse(&probe, sizeof probe);
+	free(tail);
+	return 0;
+}
+
+static int open_file(struct audit_log *al, char **err)
+{
+	int fd = open(al->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*err = errf("cannot open the audit log", al->path, errno);
+		return -errno;
+	}
+	if (al->fd >= 0)
+		close(al->fd);
+	al->fd = fd;
+	return 0;
+}
+
+int audit_log_open(const char *path, const char *key_path, struct audit_log **out, char **err)
+{
+	uint8_t key[AUDIT_KEY_LEN];
+	int rc = load_key(key_path, key, err);
+	if (rc)
+		return rc;
+	struct audit_log *al = mem_calloc(1, sizeof *al);
+	pthread_mutex_init(&al->lock, NULL);
+	al->fd = -1;
+	al->path = mem_strdup(path);
+	audit_chain_init(&al->ch, key);
+	OPENSSL_cleanse(key, sizeof key);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);	/* read the tail first */
+	if (fd < 0) {
+		*err = errf("cannot open the audit log", path, errno);
+		audit_log_close(al);
+		return -errno;
+	}
+	al->fd = fd;
+	rc = resume(al, err);
+	if (rc == 0)
+		rc = open_file(al, err);
+	if (rc) {
+		audit_log_close(al);
+		return rc;
+	}
+	*out = al;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The head file, replaced atomically (temp, fsync, rename). */
+static int write_head(struct audit_log *al)
+{
+	char line[200], tmp[4200], head[4200];
+	audit_head_format(&al->ch, line);
+	snprintf(head, sizeof head, "%s.head", al->path);
+	snprintf(tmp, sizeof tmp, "%s.head.tmp", al->path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = write_all(fd, line, strlen(line));
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	if (rc == 0 && rename(tmp, head) != 0)
+		rc = -errno;
+	return rc;
+}
+
+static int commit_locked(struct audit_log *al)
+{
+	if (!al->dirty)
+		return 0;
+	int rc = fdatasync(al->fd) == 0 ? 0 : -errno;
+	if (rc == 0)
+		rc = write_head(al);
+	if (rc == 0) {
+		al->dirty = false;
+		al->committed_seq = al->ch.seq;
+	}
+	return rc;
+}
+
+int audit_log_record(struct audit_log *al, json_t *fields, bool durable)
+{
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	pthread_mutex_lock(&al->lock);
+	struct audit_chain before = al->ch;
+	int rc = audit_chain_append(&al->ch, fields, &b);
+	if (rc == 0) {
+		rc = write_all(al->fd, b.data, b.len);
+		if (rc) {
+			al->ch = before;	/* not in the file: the chain stays where the file is */
+			/* a partial line may be there now; cut it so the next record follows a whole one */
+			struct stat st;
+			if (fstat(al->fd, &st) == 0 && st.st_size > 0) {
+				char c;
+				if (pread(al->fd, &c, 1, st.st_size - 1) != 1 || c != '\n') {
+					/* O_APPEND descriptors are write-only here; reopen read-write to cut */
+					int rfd = open(al->path, O_RDWR | O_CLOEXEC);
+					if (rfd >= 0) {
+						char *tail = mem_alloc(65536);
+						size_t want = st.st_size < 65536 ? (size_t)st.st_size : 65536;
+						ssize_t n = pread(rfd, tail, want, st.st_size - (off_t)want);
+						char *nl = n > 0 ? memrchr(tail, '\n', (size_t)n) : NULL;
+						if (nl && ftruncate(rfd, st.st_size - (off_t)((size_t)n - (size_t)(nl - tail) - 1)) != 0)
+							log_error("cannot cut a partial audit record: %s", strerror(errno));
+						free(tail);
+						close(rfd);
+					}
+				}
+			}
+		} else {
+			al->dirty = true;
+			if (durable)
+				rc = commit_locked(al);
+		}
+	}
+	OPENSSL_cleanse(&before, sizeof before);
+	bool was_failed = atomic_exchange(&al->failed, rc != 0);
+	pthread_mutex_unlock(&al->lock);
+	buf_free(&b);
+	if (rc && !was_failed)
+		log_error("cannot write the audit log %s: %s", al->path, strerror(-rc));
+	else if (!rc && was_failed)
+		log_warn("the audit log %s is writable again", al->path);
+	return rc;
+}
+
+int audit_log_commit(struct audit_log *al)
+{
+	pthread_mutex_lock(&al->lock);
+	int rc = commit_locked(al);
+	if (rc == 0 && atomic_load(&al->failed)) {
+		/* refused changes write nothing: probe whether the disk takes writes again */
+		rc = write_head(al);
+		if (rc == 0 && fdatasync(al->fd) != 0)
+			rc = -errno;
+		if (rc == 0) {
+			atomic_store(&al->failed, false);
+			log_warn("the audit log %s is writable again", al->path);
+		}
+		pthread_mutex_unlock(&al->lock);
+		return rc;
+	}
+	pthread_mutex_unlock(&al->lock);
+	if (rc) {
+		if (!atomic_exchange(&al->failed, true))
+			log_error("cannot commit the audit log %s: %s", al->path, strerror(-rc));
+	}
+	return rc;
+}
+
+int audit_log_reopen(struct audit_log *al)
+{
+	char *err = NULL;
+	pthread_mutex_lock(&al->lock);
+	(void)commit_locked(al);
+	int rc = open_file(al, &err);	/* the chain continues into the new file */
+	pthread_mutex_unlock(&al->lock);
+	if (rc) {
+		log_error("%s", err);
+		free(err);
+	}
+	return rc;
+}
+
+bool audit_log_failed(struct audit_log *al)
+{
+	return al && atomic_load(&al->failed);
+}
+
+void audit_log_close(struct audit_log *al)
+{
+	if (al == NULL)
+		return;
+	if (al->fd >= 0) {
+		pthread_mutex_lock(&al->lock);
+		(void)commit_locked(al);
+		pthread_mutex_unlock(&al->lock);
+		close(al->fd);
+	}
+	pthread_mutex_destroy(&al->lock);
+	OPENSSL_cleanse(&al->ch, sizeof al->ch);
+	free(al->path);
+	free(al);
+}

@@ -1,0 +1,29 @@
+/* The audit log writer: one chained, authenticated record per line
+ * (src/audit/audit_chain.h), appended under a lock from any thread. Records
+ * marked durable are fsynced before the call returns; the others are
+ * committed in groups (audit_log_commit, every 100 ms). After each commit a
+ * head file ("<path>.head") names the last committed record, so a cut tail
+ * is caught by `mlgate audit verify`. A failed write marks the log failed
+ * (the gateway then refuses changes, audit.on_failure) until a write works. */
+#ifndef MG_AUDIT_LOG_H
+#define MG_AUDIT_LOG_H
+#include <jansson.h>
+#include <stdbool.h>
+
+struct audit_log;
+
+/* Opens (creating 0600) the log at path and the key at key_path (32 random
+ * bytes, created 0600 when missing; refused when others can read it), and
+ * continues the chain from the log's last record. 0, or -errno with *err. */
+int audit_log_open(const char *path, const char *key_path, struct audit_log **out, char **err);
+/* Appends one record (fields: the record's keys, in order). Returns 0 or
+ * -errno (the log is then failed). */
+int audit_log_record(struct audit_log *al, json_t *fields, bool durable);
+/* fsyncs what was appended since the last commit and writes the head. */
+int audit_log_commit(struct audit_log *al);
+/* Reopens the path (SIGUSR1 after rotation): the new file continues the chain. */
+int audit_log_reopen(struct audit_log *al);
+bool audit_log_failed(struct audit_log *al);
+void audit_log_close(struct audit_log *al);
+
+#endif

@@ -1,0 +1,20 @@
+/* What goes into the audit log from the request path: one record per
+ * state-changing MLflow call (every route that is not a read), whether
+ * MLflow did it or mlgate refused it, and the refusal of such calls while
+ * the audit log cannot be written (audit.on_failure: refuse). */
+#ifndef MG_AUDIT_EVENTS_H
+#define MG_AUDIT_EVENTS_H
+#include <stdbool.h>
+
+struct conn;
+struct mlflow_route;
+
+/* A route that changes something (not a search, get, list or GraphQL read). */
+bool audit_route_changes_state(const struct mlflow_route *r);
+/* At the end of a request (access-log time): records it when it was a change. */
+void audit_request_done(struct conn *c);
+/* Before a change goes to MLflow: true (and 503 answered) when the audit log
+ * is failing and audit.on_failure is refuse. */
+bool audit_refuse_change(struct conn *c);
+
+#endif
