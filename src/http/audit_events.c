@@ -61,16 +61,15 @@ static json_t *created_resource(struct conn *c)
 	return o;
 }
 
-void audit_request_done(struct conn *c)
+/* The record's common fields. */
+static json_t *base_fields(struct conn *c, const char *phase)
 {
-	struct audit_log *al = c->w->srv->audit;
-	if (al == NULL || c->route == NULL || !audit_route_changes_state(c->route) || c->ri.status == 0)
-		return;
 	char when[32];
 	iso_now(when);
 	json_t *f = json_object();
 	json_object_set_new(f, "time", json_string(when));
 	json_object_set_new(f, "event", json_string("mlflow"));
+	json_object_set_new(f, "phase", json_string(phase));
 	json_object_set_new(f, "request_id", json_string(c->ri.request_id));
 	json_object_set_new(f, "user", json_string(c->ri.user));
 	json_object_set_new(f, "auth", c->ri.auth ? json_string(c->ri.auth) : json_null());
@@ -82,26 +81,55 @@ void audit_request_done(struct conn *c)
 	if (res == NULL && c->body_buffered)
 		res = created_resource(c);
 	json_object_set_new(f, "resource", res ? res : json_null());
-	json_object_set_new(f, "outcome", json_pack("{s:i, s:s}", "status", c->ri.status, "by",
-						  c->ri.upstream_used ? "mlflow" : "mlgate"));
-	if (audit_log_record(al, f, false) != 0) {
-		/* MLflow already answered: at least the error log keeps it, and
-		 * from now on changes are refused (audit.on_failure) */
+	return f;
+}
+
+static int write_record(struct conn *c, json_t *f)
+{
+	int rc = audit_log_record(c->w->srv->audit, f, false);
+	if (rc != 0) {
 		char *line = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		log_error("audit record not written: %s", line ? line : c->ri.request_id);
 		free(line);
 	}
 	json_decref(f);
+	return rc;
+}
+
+void audit_request_done(struct conn *c)
+{
+	struct audit_log *al = c->w->srv->audit;
+	if (al == NULL || c->route == NULL || !audit_route_changes_state(c->route) || c->ri.status == 0)
+		return;
+	/* "done" follows the intent recorded before MLflow was asked; "refused"
+	 * stands alone: nothing reached MLflow */
+	json_t *f = base_fields(c, c->ri.upstream_used ? "done" : "refused");
+	json_object_set_new(f, "outcome", json_pack("{s:i, s:s}", "status", c->ri.status, "by",
+						  c->ri.upstream_used ? "mlflow" : "mlgate"));
+	(void)write_record(c, f);
+}
+
+static void refuse(struct conn *c)
+{
+	c->keep_alive = c->keep_alive && c->req_body_done;
+	errpage_send(c, 503, "TEMPORARILY_UNAVAILABLE",
+		     "The audit log cannot be written: changes are refused until it can (audit.on_failure)", NULL);
 }
 
 bool audit_refuse_change(struct conn *c)
 {
 	struct audit_log *al = c->w->srv->audit;
-	if (al == NULL || c->rt->cfg->audit_on_failure != 0 || !audit_route_changes_state(c->route) ||
-	    !audit_log_failed(al))
+	if (al == NULL || !audit_route_changes_state(c->route))
 		return false;
-	c->keep_alive = c->keep_alive && c->req_body_done;
-	errpage_send(c, 503, "TEMPORARILY_UNAVAILABLE",
-		     "The audit log cannot be written: changes are refused until it can (audit.on_failure)", NULL);
-	return true;
+	bool strict = c->rt->cfg->audit_on_failure == 0;
+	if (strict && audit_log_failed(al)) {
+		refuse(c);
+		return true;
+	}
+	/* the intent, before MLflow is asked: no change without a record */
+	if (write_record(c, base_fields(c, "intent")) != 0 && strict) {
+		refuse(c);
+		return true;
+	}
+	return false;
 }

@@ -1,7 +1,8 @@
-/* What goes into the audit log from the request path: one record per
- * state-changing MLflow call (every route that is not a read), whether
- * MLflow did it or mlgate refused it, and the refusal of such calls while
- * the audit log cannot be written (audit.on_failure: refuse). */
+/* What goes into the audit log from the request path: for each
+ * state-changing MLflow call (every route that is not a read) an "intent"
+ * record before MLflow is asked and a "done" record with MLflow's status, or
+ * one "refused" record when mlgate refused it; and the refusal of changes
+ * while the audit log cannot be written (audit.on_failure: refuse). */
 #ifndef MG_AUDIT_EVENTS_H
 #define MG_AUDIT_EVENTS_H
 #include <stdbool.h>
@@ -13,8 +14,9 @@ struct mlflow_route;
 bool audit_route_changes_state(const struct mlflow_route *r);
 /* At the end of a request (access-log time): records it when it was a change. */
 void audit_request_done(struct conn *c);
-/* Before a change goes to MLflow: true (and 503 answered) when the audit log
- * is failing and audit.on_failure is refuse. */
+/* Before a change goes to MLflow: records the intent; true (and 503
+ * answered) when the audit log cannot be written and audit.on_failure is
+ * refuse, so nothing changes unaudited. */
 bool audit_refuse_change(struct conn *c);
 
 #endif

@@ -408,6 +408,7 @@ int server_run(const struct config_overrides *ov)
 	struct server *srv = mem_calloc(1, sizeof *srv);
 	srv->ov = *ov;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);	/* a file-size limit is an error to handle (the audit log), not death */
 	srv->rt = build_runtime(ov);
 	if (srv->rt == NULL)
 		return 1;

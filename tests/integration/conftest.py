@@ -80,6 +80,7 @@ class Gateway:
             f.write(yaml)
         self.args = args or []
         self.proc = None
+        self.fsize_limit = None  # RLIMIT_FSIZE for the gateway (a full disk, for the audit log)
         # The gateway-core tests act as administrators (every route passes);
         # the authorisation tests pass admins=() and grant what they test.
         with open(self.htpasswd) as f:
@@ -103,8 +104,14 @@ class Gateway:
         self.errf = open(self.error_log, "ab")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
+        limit = self.fsize_limit
+
+        def preexec():
+            if limit:
+                import resource
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
         self.proc = subprocess.Popen([BIN, "serve", "-c", self.config] + self.args, stdout=self.errf,
-                                     stderr=self.errf, env=env, cwd=str(self.tmp))
+                                     stderr=self.errf, env=env, cwd=str(self.tmp), preexec_fn=preexec)
         if not wait_port(self.port):
             self.proc.kill()
             raise RuntimeError("mlgate did not start:\n" + self.errors())

@@ -45,9 +45,16 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
     assert r.status_code == 200
     assert requests.delete(u + API + "/registered-models/delete", json={"name": "churn2"},
                            auth=ALICE).status_code == 200
-    until(lambda: log.exists() and len(records(log)) >= 5)
+    until(lambda: log.exists() and len(records(log)) >= 8)
     time.sleep(0.3)  # group commit
-    recs = records(log)
+    everything = records(log)
+    # every change MLflow was asked to make was recorded (intent) before it was asked
+    intents = {r["request_id"]: r for r in everything if r.get("phase") == "intent"}
+    recs = [r for r in everything if r.get("phase") != "intent"]
+    for r in recs:
+        assert (r.get("phase") == "done") == (r["request_id"] in intents), r
+        if r.get("phase") == "done":
+            assert intents[r["request_id"]]["seq"] < r["seq"] and intents[r["request_id"]]["action"] == r["action"]
     actions = [(r["action"], r["user"], r["outcome"]["status"], r["outcome"]["by"]) for r in recs]
     assert actions == [("CreateRegisteredModel", "alice", 200, "mlflow"),
                        ("RenameRegisteredModel", "alice", 200, "mlflow"),
@@ -58,33 +65,73 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
     assert recs[2]["resource"] == {"experiment": ["1"]}
     assert recs[3]["event"] == "security" and recs[3]["resource"] == {"username": "carol"}
     assert "secret-pw-1" not in log.read_text()
-    assert [r["seq"] for r in recs] == [1, 2, 3, 4, 5]
+    assert [r["seq"] for r in everything] == list(range(1, 9))
     assert all(r["request_id"] and r["ip"] == "127.0.0.1" and r["time"].endswith("Z") for r in recs)
     r = verify(g, log)
-    assert r.returncode == 0 and "intact: 5 record(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "intact: 8 record(s)" in r.stdout, r.stdout + r.stderr
     # the head file names the last committed record
-    assert (g.tmp / "var" / "audit.log.head").read_text().split()[0] == "5"
+    assert (g.tmp / "var" / "audit.log.head").read_text().split()[0] == "8"
 
 
 def test_rotation_continues_the_chain(gateway_factory, fake):
     g = gateway_factory(admins=("alice",))
     log = g.tmp / "var" / "audit.log"
     requests.post(g.url + API + "/experiments/create", json={"name": "a"}, auth=ALICE)
-    until(lambda: log.exists() and len(records(log)) == 1)
+    until(lambda: log.exists() and len(records(log)) == 2)
     os.rename(log, str(log) + ".1")
     g.signal(signal.SIGUSR1)
     time.sleep(0.3)
     requests.post(g.url + API + "/experiments/create", json={"name": "b"}, auth=ALICE)
-    until(lambda: log.exists() and len(records(log)) == 1)
+    until(lambda: log.exists() and len(records(log)) == 2)
     time.sleep(0.3)
-    assert records(log)[0]["seq"] == 2
+    assert records(log)[0]["seq"] == 3
     r = verify(g, str(log) + ".1", log)
-    assert r.returncode == 0 and "intact: 2 record(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "intact: 4 record(s)" in r.stdout, r.stdout + r.stderr
     # a restarted gateway continues the chain too
     assert g.stop() == 0
     g.start()
     requests.post(g.url + API + "/experiments/create", json={"name": "c"}, auth=ALICE)
-    until(lambda: len(records(log)) == 2)
+    until(lambda: len(records(log)) == 4)
     time.sleep(0.3)
     r = verify(g, str(log) + ".1", log)
-    assert r.returncode == 0 and "intact: 3 record(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "intact: 6 record(s)" in r.stdout, r.stdout + r.stderr
+
+
+def test_full_disk_refuses_changes_and_loses_nothing(gateway_factory, fake, tmp_path):
+    """The audit log's file may grow to 1 MB (RLIMIT_FSIZE, as a full disk
+    would stop it), and it is pre-filled to just under: the next change is
+    recorded and done, the one after cannot be recorded and is refused with
+    503, reads go on; every change that was answered 200 has its records, and
+    the chain still verifies (the partial write was cut away)."""
+    import hashlib
+    import hmac
+    from test_audit_cli import records as chain
+    var = tmp_path / "var"
+    var.mkdir(mode=0o700)
+    key = os.urandom(32)
+    (var / "audit.key").write_bytes(key)
+    os.chmod(var / "audit.key", 0o600)
+    limit = 1_000_000
+    lines, _ = chain(4000, key=key)  # ~290 bytes each: more than the limit holds
+    body = "\n".join(lines) + "\n"
+    while len(body) > limit - 1200:
+        lines.pop()
+        body = "\n".join(lines) + "\n"
+    (var / "audit.log").write_text(body)
+    g = gateway_factory(admins=("alice",), start=False)
+    g.fsize_limit = limit
+    g.start()
+    statuses = []
+    for i in range(4):
+        r = requests.post(g.url + API + "/experiments/create", json={"name": f"full-{i}"}, auth=ALICE)
+        statuses.append((r.status_code, r.headers.get("X-Request-Id")))
+    assert statuses[0][0] == 200, statuses
+    assert [s for s, _ in statuses[1:]] == [503, 503, 503], statuses
+    assert requests.get(g.url + API + "/experiments/get?experiment_id=0", auth=ALICE).status_code == 200
+    assert len([r for r in fake.seen() if r.path.endswith("experiments/create")]) == 1  # nothing else changed
+    assert g.stop() == 0
+    recs = records(var / "audit.log")[len(lines):]
+    assert [(r["phase"], r["request_id"]) for r in recs] == [("intent", statuses[0][1]), ("done", statuses[0][1])]
+    r = verify(g, var / "audit.log")
+    assert r.returncode == 0 and f"intact: {len(lines) + 2} record(s)" in r.stdout, r.stdout + r.stderr
+    assert "cannot write the audit log" in g.errors()
