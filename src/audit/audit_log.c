@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct audit_log {
@@ -329,4 +330,33 @@ void audit_log_close(struct audit_log *al)
 	OPENSSL_cleanse(&al->ch, sizeof al->ch);
 	free(al->path);
 	free(al);
+}
+
+void audit_time_now(char out[40])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 40 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+}
+
+int audit_log_security(struct audit_log *al, const char *action, const char *user, const char *auth,
+		       const char *ip, const char *request_id, json_t *details, int status)
+{
+	if (al == NULL) {
+		json_decref(details);
+		return 0;
+	}
+	char when[40];
+	audit_time_now(when);
+	json_t *f = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:o?, s:{s:i, s:s}}", "time", when, "event",
+			      "security", "request_id", request_id, "user", user, "auth", auth, "ip", ip, "action",
+			      action, "resource", details, "outcome", "status", status, "by", "mlgate");
+	if (f == NULL)
+		return -ENOMEM;
+	int rc = audit_log_record(al, f, true);
+	json_decref(f);
+	return rc;
 }

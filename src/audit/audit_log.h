@@ -24,6 +24,13 @@ int audit_log_commit(struct audit_log *al);
 /* Reopens the path (SIGUSR1 after rotation): the new file continues the chain. */
 int audit_log_reopen(struct audit_log *al);
 bool audit_log_failed(struct audit_log *al);
+/* A security event (login, admin change, reload), written durably: call it
+ * off the event loop where it can wait for the disk. details is taken
+ * (may be NULL); strings may be NULL. Returns audit_log_record's result. */
+int audit_log_security(struct audit_log *al, const char *action, const char *user, const char *auth,
+		       const char *ip, const char *request_id, json_t *details, int status);
+/* Now as "2026-11-26T16:00:00.123Z". */
+void audit_time_now(char out[40]);
 void audit_log_close(struct audit_log *al);
 
 #endif

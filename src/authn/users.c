@@ -35,7 +35,7 @@ int users_add(struct store *s, const char *user, const char *password_hash, bool
 	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
 	const char *p[] = { user, password_hash, is_admin ? "1" : "0", now };
 	return bump(s, store_exec(s, "INSERT INTO users (username, password_hash, is_admin, created_at) "
-				  "VALUES ($1, $2, $3, $4)", 4, p, NULL, err), true, true, err);
+				  "VALUES ($1, $2, $3, $4)", 4, p, NULL, err), false, true, err);	/* nobody else's login changes */
 }
 
 int users_delete(struct store *s, const char *user, char **err)

@@ -100,19 +100,8 @@ static void audit_change(struct api_job *j)
 		return;
 	json_t *params = json_deep_copy(j->params);
 	json_object_del(params, "password");
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char when[40];
-	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + n, sizeof when - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
-	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:o, s:{s:i, s:s}}", "time", when, "event",
-			      "security", "request_id", j->request_id, "user", j->caller, "auth", j->auth, "ip", j->ip,
-			      "action", j->rpc, "resource", params, "outcome", "status", j->status, "by", "mlgate");
-	if (f && audit_log_record(j->audit, f, true) != 0)
+	if (audit_log_security(j->audit, j->rpc, j->caller, j->auth, j->ip, j->request_id, params, j->status) != 0)
 		j->audit_failed = true;
-	json_decref(f);
 }
 
 /* ---- parameters ---- */

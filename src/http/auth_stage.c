@@ -10,6 +10,7 @@
 #include "authn/htpasswd.h"
 #include "authn/tokens.h"
 #include "authn/users.h"
+#include "audit/audit_log.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include <openssl/crypto.h>
@@ -35,6 +36,8 @@ struct auth_flight {
 	bool ok;
 	bool by_token;			/* a token decided (short cache) */
 	char who[BASIC_MAX_USER];	/* the authenticated user */
+	char ip[64];			/* of the request that started it */
+	char request_id[72];
 	struct waiter *waiters;
 };
 
@@ -66,9 +69,22 @@ static bool verify_token(struct auth_flight *f, const char *token)
 	return true;
 }
 
+static void verify_flight(struct auth_flight *f);
+
+/* A verification (not a cache hit) is a security event: a login or a failed
+ * one, written durably before the answer goes out. */
 static void flight_work(uv_work_t *req)
 {
 	struct auth_flight *f = req->data;
+	verify_flight(f);
+	const char *who = f->ok ? f->who : f->user;
+	(void)audit_log_security(f->w->srv->audit, f->ok ? "Login" : "LoginFailed", who[0] ? who : NULL,
+				 f->by_token || f->kind == AUTH_BEARER ? "token" : "password", f->ip, f->request_id, NULL,
+				 f->ok ? 200 : 401);
+}
+
+static void verify_flight(struct auth_flight *f)
+{
 	if (f->kind == AUTH_BEARER) {
 		f->ok = looks_like_token(f->secret) && verify_token(f, f->secret);
 		return;
@@ -216,6 +232,8 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	memcpy(f->key, key, CRED_KEY_LEN);
 	snprintf(f->user, sizeof f->user, "%s", user);
 	snprintf(f->secret, sizeof f->secret, "%s", secret);
+	snprintf(f->ip, sizeof f->ip, "%s", c->peer);
+	snprintf(f->request_id, sizeof f->request_id, "%s", c->ri.request_id);
 	wt->next = NULL;
 	f->waiters = wt;
 	f->work.data = f;

@@ -309,6 +309,8 @@ static void reload(struct server *srv, const char *why)
 	cred_cache_clear(srv->token_cache);
 	publish(srv, rt);
 	log_info("reloaded: %zu user(s) from %s", rt->users->n, rt->cfg->htpasswd);
+	(void)audit_log_security(srv->audit, "ConfigReload", NULL, NULL, NULL, NULL, json_pack("{s:s}", "why", why),
+				 200);
 }
 
 static void on_signal(uv_signal_t *s, int signum)

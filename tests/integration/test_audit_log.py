@@ -45,9 +45,12 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
     assert r.status_code == 200
     assert requests.delete(u + API + "/registered-models/delete", json={"name": "churn2"},
                            auth=ALICE).status_code == 200
-    until(lambda: log.exists() and len(records(log)) >= 8)
+    until(lambda: log.exists() and len(records(log)) >= 10)
     time.sleep(0.3)  # group commit
     everything = records(log)
+    logins = [(r["action"], r["user"], r["auth"]) for r in everything if r["action"].startswith("Login")]
+    assert logins == [("Login", "alice", "password"), ("Login", "bob", "password")], logins  # verifications, not cache hits
+    everything = [r for r in everything if not r["action"].startswith("Login")]
     # every change MLflow was asked to make was recorded (intent) before it was asked
     intents = {r["request_id"]: r for r in everything if r.get("phase") == "intent"}
     recs = [r for r in everything if r.get("phase") != "intent"]
@@ -65,36 +68,58 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
     assert recs[2]["resource"] == {"experiment": ["1"]}
     assert recs[3]["event"] == "security" and recs[3]["resource"] == {"username": "carol"}
     assert "secret-pw-1" not in log.read_text()
-    assert [r["seq"] for r in everything] == list(range(1, 9))
+    assert [r["seq"] for r in records(log)] == list(range(1, 11))
     assert all(r["request_id"] and r["ip"] == "127.0.0.1" and r["time"].endswith("Z") for r in recs)
     r = verify(g, log)
-    assert r.returncode == 0 and "intact: 8 record(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "intact: 10 record(s)" in r.stdout, r.stdout + r.stderr
     # the head file names the last committed record
-    assert (g.tmp / "var" / "audit.log.head").read_text().split()[0] == "8"
+    assert (g.tmp / "var" / "audit.log.head").read_text().split()[0] == "10"
+    # mlgate audit query: globs on action and resource, user, time bounds, text or JSON
+    def query(*args):
+        r = subprocess.run([BIN, "audit", "query", *args, str(log)], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    got = [json.loads(x) for x in query("--action", "*RegisteredModel", "--json").splitlines()]
+    assert [(x["action"], x["phase"]) for x in got] == [
+        ("CreateRegisteredModel", "intent"), ("CreateRegisteredModel", "done"), ("RenameRegisteredModel", "intent"),
+        ("RenameRegisteredModel", "done"), ("DeleteRegisteredModel", "intent"), ("DeleteRegisteredModel", "done")]
+    got = [json.loads(x) for x in query("--user", "bob", "--json").splitlines()]
+    assert [x["action"] for x in got] == ["Login", "UpdateExperiment"]
+    got = [json.loads(x) for x in query("--resource", "churn2", "--json").splitlines()]
+    assert [x["action"] for x in got] == ["DeleteRegisteredModel", "DeleteRegisteredModel"]
+    text = query("--user", "bob", "--action", "Update*")
+    assert "UpdateExperiment" in text and " 403 mlgate " in text and len(text.splitlines()) == 1
+    assert query("--since", "2999-01-01", "--json") == ""
+    assert len(query("--until", "2999", "--json").splitlines()) == 10
+    # a failed login is a security event too
+    assert requests.get(u + "/version", auth=("alice", "wrong")).status_code == 401
+    until(lambda: records(log)[-1]["action"] == "LoginFailed")
+    assert records(log)[-1]["user"] == "alice" and records(log)[-1]["outcome"]["status"] == 401
 
 
 def test_rotation_continues_the_chain(gateway_factory, fake):
     g = gateway_factory(admins=("alice",))
     log = g.tmp / "var" / "audit.log"
     requests.post(g.url + API + "/experiments/create", json={"name": "a"}, auth=ALICE)
-    until(lambda: log.exists() and len(records(log)) == 2)
+    until(lambda: log.exists() and len(records(log)) == 3)  # login, intent, done
     os.rename(log, str(log) + ".1")
     g.signal(signal.SIGUSR1)
     time.sleep(0.3)
     requests.post(g.url + API + "/experiments/create", json={"name": "b"}, auth=ALICE)
     until(lambda: log.exists() and len(records(log)) == 2)
     time.sleep(0.3)
-    assert records(log)[0]["seq"] == 3
+    assert records(log)[0]["seq"] == 4
     r = verify(g, str(log) + ".1", log)
-    assert r.returncode == 0 and "intact: 4 record(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "intact: 5 record(s)" in r.stdout, r.stdout + r.stderr
     # a restarted gateway continues the chain too
     assert g.stop() == 0
     g.start()
     requests.post(g.url + API + "/experiments/create", json={"name": "c"}, auth=ALICE)
-    until(lambda: len(records(log)) == 4)
+    until(lambda: len(records(log)) == 5)  # a new process verifies the password again: a login
     time.sleep(0.3)
     r = verify(g, str(log) + ".1", log)
-    assert r.returncode == 0 and "intact: 6 record(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "intact: 8 record(s)" in r.stdout, r.stdout + r.stderr
 
 
 def test_full_disk_refuses_changes_and_loses_nothing(gateway_factory, fake, tmp_path):
@@ -114,7 +139,7 @@ def test_full_disk_refuses_changes_and_loses_nothing(gateway_factory, fake, tmp_
     limit = 1_000_000
     lines, _ = chain(4000, key=key)  # ~290 bytes each: more than the limit holds
     body = "\n".join(lines) + "\n"
-    while len(body) > limit - 1200:
+    while len(body) > limit - 1600:  # room for alice's login and one change (intent and done)
         lines.pop()
         body = "\n".join(lines) + "\n"
     (var / "audit.log").write_text(body)
@@ -131,7 +156,8 @@ def test_full_disk_refuses_changes_and_loses_nothing(gateway_factory, fake, tmp_
     assert len([r for r in fake.seen() if r.path.endswith("experiments/create")]) == 1  # nothing else changed
     assert g.stop() == 0
     recs = records(var / "audit.log")[len(lines):]
-    assert [(r["phase"], r["request_id"]) for r in recs] == [("intent", statuses[0][1]), ("done", statuses[0][1])]
+    assert [(r.get("phase"), r["request_id"]) for r in recs if r["action"] != "Login"] == [
+        ("intent", statuses[0][1]), ("done", statuses[0][1])]
     r = verify(g, var / "audit.log")
-    assert r.returncode == 0 and f"intact: {len(lines) + 2} record(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and f"intact: {len(lines) + len(recs)} record(s)" in r.stdout, r.stdout + r.stderr
     assert "cannot write the audit log" in g.errors()
