@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,53 +30,87 @@ static void hex(const unsigned char *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* SHA-256 fetched once: OpenSSL 3's implicit fetch on every call (EVP_sha256()
+ * in EVP_Digest/HMAC) takes global locks, which two workers writing records
+ * contend on. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* SHA-256 of a || b (b may be NULL). */
+static void sha256_2(const void *a, size_t al, const void *b, size_t bl, unsigned char md[32])
+{
+	pthread_once(&sha256_once, fetch_sha256);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	if (ctx == NULL || sha256_md == NULL || !EVP_DigestInit_ex(ctx, sha256_md, NULL) ||
+	    !EVP_DigestUpdate(ctx, a, al) || (b && !EVP_DigestUpdate(ctx, b, bl)) || !EVP_DigestFinal_ex(ctx, md, &n))
+		abort();	/* SHA-256 not available: nothing can be audited */
+	EVP_MD_CTX_free(ctx);
+}
+
 void audit_sha256_hex(const void *data, size_t len, char out[AUDIT_HEX])
 {
 	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	sha256_2(data, len, NULL, 0, md);
 	hex(md, 32, out);
 }
 
+/* HMAC-SHA256 (RFC 2104) over the fetched digest; the key is shorter than
+ * the 64-byte block. */
 static void mac_hex(const uint8_t *key, const void *data, size_t len, char out[AUDIT_HEX])
 {
-	unsigned char md[32];
-	unsigned int n = 0;
-	HMAC(EVP_sha256(), key, AUDIT_KEY_LEN, data, len, md, &n);
+	unsigned char k[64], inner[32], md[32];
+	memset(k, 0, sizeof k);
+	memcpy(k, key, AUDIT_KEY_LEN);
+	for (int i = 0; i < 64; i++)
+		k[i] ^= 0x36;
+	sha256_2(k, 64, data, len, inner);
+	for (int i = 0; i < 64; i++)
+		k[i] ^= 0x36 ^ 0x5c;
+	sha256_2(k, 64, inner, 32, md);
+	OPENSSL_cleanse(k, sizeof k);
 	hex(md, 32, out);
 }
 
 int audit_chain_append(struct audit_chain *ch, json_t *fields, struct buf *out)
 {
-	json_t *rec = json_object();
-	json_object_set_new(rec, "seq", json_integer((json_int_t)(ch->seq + 1)));
-	const char *k;
-	json_t *v;
-	json_object_foreach(fields, k, v) {
-		if (strcmp(k, "seq") && strcmp(k, "prev") && strcmp(k, "mac"))
-			json_object_set(rec, k, v);
-	}
-	json_object_set_new(rec, "prev", json_string(ch->prev));
-	char *body = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(rec);
-	if (body == NULL)
+	if (json_object_get(fields, "seq") || json_object_get(fields, "prev") || json_object_get(fields, "mac"))
+		return -EINVAL;	/* those are the chain's */
+	char *fj = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);	/* "{...}" */
+	if (fj == NULL)
 		return -ENOMEM;
-	size_t bl = strlen(body);	/* ends with '}' */
-	char mac[AUDIT_HEX];
-	mac_hex(ch->key, body, bl - 1, mac);
+	size_t fl = strlen(fj);
 	size_t start = out->len;
-	int rc = buf_append(out, body, bl - 1);
+	/* {"seq":N,<fields>,"prev":"..." -- then the mac over exactly that */
+	int rc = buf_printf(out, "{\"seq\":%llu", (unsigned long long)(ch->seq + 1));
+	if (rc == 0 && fl > 2) {
+		rc = buf_append(out, ",", 1);
+		if (rc == 0)
+			rc = buf_append(out, fj + 1, fl - 2);
+	}
 	if (rc == 0)
+		rc = buf_printf(out, ",\"prev\":\"%s\"", ch->prev);
+	free(fj);
+	if (rc == 0) {
+		char mac[AUDIT_HEX];
+		mac_hex(ch->key, out->data + start, out->len - start, mac);
 		rc = buf_printf(out, ",\"mac\":\"%s\"}", mac);
+	}
+	char next[AUDIT_HEX];
 	if (rc == 0)
-		audit_sha256_hex(out->data + start, out->len - start, ch->prev);
+		audit_sha256_hex(out->data + start, out->len - start, next);
 	if (rc == 0)
 		rc = buf_append(out, "\n", 1);
-	free(body);
 	if (rc) {
 		out->len = start;
 		return rc;
 	}
+	memcpy(ch->prev, next, AUDIT_HEX);
 	ch->seq++;
 	return 0;
 }

@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 struct audit_log {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;		/* appends (the chain and the descriptor) */
+	pthread_mutex_t commit_lock;	/* commits: fsync and head, outside the append lock */
 	int fd;
 	char *path;
 	struct audit_chain ch;
@@ -154,6 +155,7 @@ int audit_log_open(const char *path, const char *key_path, struct audit_log **ou
 		return rc;
 	struct audit_log *al = mem_calloc(1, sizeof *al);
 	pthread_mutex_init(&al->lock, NULL);
+	pthread_mutex_init(&al->commit_lock, NULL);
 	al->fd = -1;
 	al->path = mem_strdup(path);
 	audit_chain_init(&al->ch, key);
@@ -193,11 +195,12 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* The head file, replaced atomically (temp, fsync, rename). */
-static int write_head(struct audit_log *al)
+/* The head file, replaced atomically (temp, fsync, rename), naming the
+ * record the snapshot ch ends at. Under commit_lock. */
+static int write_head(struct audit_log *al, const struct audit_chain *ch)
 {
 	char line[200], tmp[4200], head[4200];
-	audit_head_format(&al->ch, line);
+	audit_head_format(ch, line);
 	snprintf(head, sizeof head, "%s.head", al->path);
 	snprintf(tmp, sizeof tmp, "%s.head.tmp", al->path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -212,17 +215,33 @@ static int write_head(struct audit_log *al)
 	return rc;
 }
 
-static int commit_locked(struct audit_log *al)
+/* fsyncs what was appended and writes the head -- without holding the
+ * append lock, so workers keep appending while the disk works. */
+static int commit(struct audit_log *al, bool probe)
 {
-	if (!al->dirty)
-		return 0;
-	int rc = fdatasync(al->fd) == 0 ? 0 : -errno;
-	if (rc == 0)
-		rc = write_head(al);
-	if (rc == 0) {
-		al->dirty = false;
-		al->committed_seq = al->ch.seq;
+	pthread_mutex_lock(&al->commit_lock);
+	pthread_mutex_lock(&al->lock);
+	bool dirty = al->dirty || probe;
+	int fd = dirty ? dup(al->fd) : -1;
+	struct audit_chain snap = al->ch;
+	al->dirty = false;
+	pthread_mutex_unlock(&al->lock);
+	int rc = 0;
+	if (dirty) {
+		rc = fd < 0 ? -errno : fdatasync(fd) == 0 ? 0 : -errno;
+		if (fd >= 0)
+			close(fd);
+		if (rc == 0)
+			rc = write_head(al, &snap);
+		pthread_mutex_lock(&al->lock);
+		if (rc == 0)
+			al->committed_seq = snap.seq;
+		else
+			al->dirty = true;
+		pthread_mutex_unlock(&al->lock);
 	}
+	OPENSSL_cleanse(&snap, sizeof snap);
+	pthread_mutex_unlock(&al->commit_lock);
 	return rc;
 }
 
@@ -258,13 +277,13 @@ int audit_log_record(struct audit_log *al, json_t *fields, bool durable)
 			}
 		} else {
 			al->dirty = true;
-			if (durable)
-				rc = commit_locked(al);
 		}
 	}
 	OPENSSL_cleanse(&before, sizeof before);
-	bool was_failed = atomic_exchange(&al->failed, rc != 0);
 	pthread_mutex_unlock(&al->lock);
+	if (rc == 0 && durable)
+		rc = commit(al, false);	/* this record and every one before it */
+	bool was_failed = atomic_exchange(&al->failed, rc != 0);
 	buf_free(&b);
 	if (rc && !was_failed)
 		log_error("cannot write the audit log %s: %s", al->path, strerror(-rc));
@@ -275,24 +294,15 @@ int audit_log_record(struct audit_log *al, json_t *fields, bool durable)
 
 int audit_log_commit(struct audit_log *al)
 {
-	pthread_mutex_lock(&al->lock);
-	int rc = commit_locked(al);
-	if (rc == 0 && atomic_load(&al->failed)) {
-		/* refused changes write nothing: probe whether the disk takes writes again */
-		rc = write_head(al);
-		if (rc == 0 && fdatasync(al->fd) != 0)
-			rc = -errno;
-		if (rc == 0) {
-			atomic_store(&al->failed, false);
-			log_warn("the audit log %s is writable again", al->path);
-		}
-		pthread_mutex_unlock(&al->lock);
-		return rc;
-	}
-	pthread_mutex_unlock(&al->lock);
-	if (rc) {
-		if (!atomic_exchange(&al->failed, true))
-			log_error("cannot commit the audit log %s: %s", al->path, strerror(-rc));
+	/* refused changes write nothing: while failed, probe whether the disk
+	 * takes writes again (the head is rewritten) */
+	bool failed = atomic_load(&al->failed);
+	int rc = commit(al, failed);
+	if (rc == 0 && failed) {
+		atomic_store(&al->failed, false);
+		log_warn("the audit log %s is writable again", al->path);
+	} else if (rc && !atomic_exchange(&al->failed, true)) {
+		log_error("cannot commit the audit log %s: %s", al->path, strerror(-rc));
 	}
 	return rc;
 }
@@ -300,8 +310,8 @@ int audit_log_commit(struct audit_log *al)
 int audit_log_reopen(struct audit_log *al)
 {
 	char *err = NULL;
+	(void)commit(al, false);
 	pthread_mutex_lock(&al->lock);
-	(void)commit_locked(al);
 	int rc = open_file(al, &err);	/* the chain continues into the new file */
 	pthread_mutex_unlock(&al->lock);
 	if (rc) {
@@ -321,12 +331,11 @@ void audit_log_close(struct audit_log *al)
 	if (al == NULL)
 		return;
 	if (al->fd >= 0) {
-		pthread_mutex_lock(&al->lock);
-		(void)commit_locked(al);
-		pthread_mutex_unlock(&al->lock);
+		(void)commit(al, false);
 		close(al->fd);
 	}
 	pthread_mutex_destroy(&al->lock);
+	pthread_mutex_destroy(&al->commit_lock);
 	OPENSSL_cleanse(&al->ch, sizeof al->ch);
 	free(al->path);
 	free(al);
