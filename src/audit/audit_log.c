@@ -245,50 +245,56 @@ static int commit(struct audit_log *al, bool probe)
 	return rc;
 }
 
-int audit_log_record(struct audit_log *al, json_t *fields, bool durable)
+/* After a failed write part of the batch may be in the file: cut the file
+ * back to where the batch began, so it holds exactly the chain we have. */
+static void cut_back(struct audit_log *al, off_t size)
+{
+	int rfd = open(al->path, O_RDWR | O_CLOEXEC);	/* the append descriptor is write-only */
+	if (rfd < 0 || ftruncate(rfd, size) != 0)
+		log_error("cannot cut a partial audit batch from %s: %s", al->path, strerror(errno));
+	if (rfd >= 0)
+		close(rfd);
+}
+
+int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n)
 {
 	struct buf b;
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, n * 64 * 1024);
 	pthread_mutex_lock(&al->lock);
 	struct audit_chain before = al->ch;
-	int rc = audit_chain_append(&al->ch, fields, &b);
-	if (rc == 0) {
-		rc = write_all(al->fd, b.data, b.len);
-		if (rc) {
-			al->ch = before;	/* not in the file: the chain stays where the file is */
-			/* a partial line may be there now; cut it so the next record follows a whole one */
-			struct stat st;
-			if (fstat(al->fd, &st) == 0 && st.st_size > 0) {
-				char c;
-				if (pread(al->fd, &c, 1, st.st_size - 1) != 1 || c != '\n') {
-					/* O_APPEND descriptors are write-only here; reopen read-write to cut */
-					int rfd = open(al->path, O_RDWR | O_CLOEXEC);
-					if (rfd >= 0) {
-						char *tail = mem_alloc(65536);
-						size_t want = st.st_size < 65536 ? (size_t)st.st_size : 65536;
-						ssize_t n = pread(rfd, tail, want, st.st_size - (off_t)want);
-						char *nl = n > 0 ? memrchr(tail, '\n', (size_t)n) : NULL;
-						if (nl && ftruncate(rfd, st.st_size - (off_t)((size_t)n - (size_t)(nl - tail) - 1)) != 0)
-							log_error("cannot cut a partial audit record: %s", strerror(errno));
-						free(tail);
-						close(rfd);
-					}
-				}
-			}
-		} else {
-			al->dirty = true;
-		}
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = audit_chain_append(&al->ch, fields[i], &b);
+	struct stat st;
+	off_t size = fstat(al->fd, &st) == 0 ? st.st_size : -1;
+	if (rc == 0)
+		rc = write_all(al->fd, b.data, b.len);	/* the whole batch in one write */
+	if (rc) {
+		al->ch = before;	/* not in the file: the chain stays where the file is */
+		if (size >= 0)
+			cut_back(al, size);
+	} else {
+		al->dirty = true;
 	}
 	OPENSSL_cleanse(&before, sizeof before);
 	pthread_mutex_unlock(&al->lock);
-	if (rc == 0 && durable)
-		rc = commit(al, false);	/* this record and every one before it */
-	bool was_failed = atomic_exchange(&al->failed, rc != 0);
 	buf_free(&b);
+	bool was_failed = atomic_exchange(&al->failed, rc != 0);
 	if (rc && !was_failed)
 		log_error("cannot write the audit log %s: %s", al->path, strerror(-rc));
 	else if (!rc && was_failed)
 		log_warn("the audit log %s is writable again", al->path);
+	return rc;
+}
+
+int audit_log_record(struct audit_log *al, json_t *fields, bool durable)
+{
+	int rc = audit_log_append(al, &fields, 1);
+	if (rc == 0 && durable) {
+		rc = commit(al, false);	/* this record and every one before it */
+		if (rc)
+			atomic_store(&al->failed, true);
+	}
 	return rc;
 }
 

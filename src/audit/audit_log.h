@@ -16,6 +16,9 @@ struct audit_log;
  * bytes, created 0600 when missing; refused when others can read it), and
  * continues the chain from the log's last record. 0, or -errno with *err. */
 int audit_log_open(const char *path, const char *key_path, struct audit_log **out, char **err);
+/* Appends n records in order with one write(2). Returns 0 or -errno (then
+ * none of them is in the file, and the log is failed). */
+int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n);
 /* Appends one record (fields: the record's keys, in order). Returns 0 or
  * -errno (the log is then failed). */
 int audit_log_record(struct audit_log *al, json_t *fields, bool durable);

@@ -10,6 +10,7 @@
 #include "authz/mlflow_params.h"
 #include "authz/mlflow_routes.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include <jansson.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -84,16 +85,18 @@ static json_t *base_fields(struct conn *c, const char *phase)
 	return f;
 }
 
-static int write_record(struct conn *c, json_t *f)
+static void enqueue(struct worker *w, json_t *f, struct conn *waiting)
 {
-	int rc = audit_log_record(c->w->srv->audit, f, false);
-	if (rc != 0) {
-		char *line = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		log_error("audit record not written: %s", line ? line : c->ri.request_id);
-		free(line);
+	struct audit_queue *q = &w->aq;
+	if (q->n == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 64;
+		q->fields = mem_realloc(q->fields, q->cap * sizeof *q->fields);
+		q->waiting = mem_realloc(q->waiting, q->cap * sizeof *q->waiting);
 	}
-	json_decref(f);
-	return rc;
+	q->fields[q->n] = f;
+	q->waiting[q->n++] = waiting;
+	if (waiting)
+		conn_pin(waiting);
 }
 
 void audit_request_done(struct conn *c)
@@ -101,12 +104,12 @@ void audit_request_done(struct conn *c)
 	struct audit_log *al = c->w->srv->audit;
 	if (al == NULL || c->route == NULL || !audit_route_changes_state(c->route) || c->ri.status == 0)
 		return;
-	/* "done" follows the intent recorded before MLflow was asked; "refused"
+	/* "done" follows the intent written before MLflow was asked; "refused"
 	 * stands alone: nothing reached MLflow */
 	json_t *f = base_fields(c, c->ri.upstream_used ? "done" : "refused");
 	json_object_set_new(f, "outcome", json_pack("{s:i, s:s}", "status", c->ri.status, "by",
 						  c->ri.upstream_used ? "mlflow" : "mlgate"));
-	(void)write_record(c, f);
+	enqueue(c->w, f, NULL);
 }
 
 static void refuse(struct conn *c)
@@ -116,20 +119,46 @@ static void refuse(struct conn *c)
 		     "The audit log cannot be written: changes are refused until it can (audit.on_failure)", NULL);
 }
 
-bool audit_refuse_change(struct conn *c)
+void audit_intent_then_connect(struct conn *c)
 {
 	struct audit_log *al = c->w->srv->audit;
-	if (al == NULL || !audit_route_changes_state(c->route))
-		return false;
-	bool strict = c->rt->cfg->audit_on_failure == 0;
-	if (strict && audit_log_failed(al)) {
-		refuse(c);
-		return true;
+	if (al == NULL || !audit_route_changes_state(c->route)) {
+		proxy_connect(c);
+		return;
 	}
-	/* the intent, before MLflow is asked: no change without a record */
-	if (write_record(c, base_fields(c, "intent")) != 0 && strict) {
+	if (c->rt->cfg->audit_on_failure == 0 && audit_log_failed(al)) {
 		refuse(c);
-		return true;
+		return;
 	}
-	return false;
+	/* MLflow is asked once the intent is in the file (this loop iteration) */
+	enqueue(c->w, base_fields(c, "intent"), c);
+}
+
+void audit_worker_flush(struct worker *w)
+{
+	struct audit_queue *q = &w->aq;
+	if (q->n == 0)
+		return;
+	size_t n = q->n;
+	q->n = 0;
+	int rc = audit_log_append(w->srv->audit, q->fields, n);
+	bool strict = w->rt->cfg->audit_on_failure == 0;
+	for (size_t i = 0; i < n; i++) {
+		struct conn *c = q->waiting[i];
+		if (rc) {
+			char *line = json_dumps(q->fields[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+			log_error("audit record not written: %s", line ? line : "?");
+			free(line);
+		}
+		json_decref(q->fields[i]);
+		if (c == NULL)
+			continue;
+		if (c->state == CS_PROXY) {
+			if (rc && strict)
+				refuse(c);
+			else
+				proxy_connect(c);
+		}
+		conn_unpin(c);
+	}
 }

@@ -14,9 +14,14 @@ struct mlflow_route;
 bool audit_route_changes_state(const struct mlflow_route *r);
 /* At the end of a request (access-log time): records it when it was a change. */
 void audit_request_done(struct conn *c);
-/* Before a change goes to MLflow: records the intent; true (and 503
- * answered) when the audit log cannot be written and audit.on_failure is
- * refuse, so nothing changes unaudited. */
-bool audit_refuse_change(struct conn *c);
+/* Instead of proxy_connect for an authorised request: a change is queued
+ * with its intent record and goes to MLflow once the worker's batch is
+ * written (this loop iteration); 503 when the log cannot be written and
+ * audit.on_failure is refuse, so nothing changes unaudited. */
+void audit_intent_then_connect(struct conn *c);
+/* Writes the worker's queued records (one write) and lets the waiting
+ * changes go on; the worker calls it before its loop waits. */
+struct worker;
+void audit_worker_flush(struct worker *w);
 
 #endif

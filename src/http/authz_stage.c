@@ -626,8 +626,6 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id, enum ro
 static void pass(struct conn *c)
 {
 	const struct mlflow_route *r = c->az->route;
-	if (audit_refuse_change(c))
-		return;
 	if (r && c->body_buffered) {
 		struct rewrite_opts o = { .user = c->ri.user, .schemes = c->rt->cfg->uri_schemes,
 					  .attribution = (enum attribution_mode)c->rt->cfg->attribution };
@@ -656,7 +654,7 @@ static void pass(struct conn *c)
 		c->capture = true;
 		c->cap_done = grant_hooks_after;
 	}
-	proxy_connect(c);
+	audit_intent_then_connect(c);
 }
 
 static void step(struct conn *c)

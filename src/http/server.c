@@ -4,6 +4,7 @@
  * builds a new runtime snapshot and posts it to every worker's mailbox. */
 #include "http/server.h"
 #include "http/authz_stage.h"
+#include "http/audit_events.h"
 #include "http/resolve.h"
 #include "http/upfetch.h"
 #include "audit/access_log.h"
@@ -135,9 +136,15 @@ static void worker_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void on_audit_flush(uv_check_t *h)
+{
+	audit_worker_flush(h->data);	/* intents queued by this iteration's callbacks: before the loop waits */
+}
+
 static void on_alog_flush(uv_prepare_t *p)
 {
 	struct worker *w = p->data;
+	audit_worker_flush(w);
 	if (w->alog_pending.len && w->srv->alog)
 		access_log_flush(w->srv->alog, &w->alog_pending);
 }
@@ -147,6 +154,9 @@ static void worker_finish(struct worker *w)
 	on_alog_flush(&w->alog_flush);
 	if (!uv_is_closing((uv_handle_t *)&w->alog_flush))
 		uv_close((uv_handle_t *)&w->alog_flush, worker_handle_closed);
+	audit_worker_flush(w);
+	if (!uv_is_closing((uv_handle_t *)&w->audit_flush))
+		uv_close((uv_handle_t *)&w->audit_flush, worker_handle_closed);
 	upstream_pool_close_all(w);
 	upfetch_abort_all(w);
 	if (!uv_is_closing((uv_handle_t *)&w->async))
@@ -207,6 +217,9 @@ static void *worker_main(void *arg)
 	uv_run(&w->loop, UV_RUN_DEFAULT);	/* let close callbacks run */
 	authz_worker_free(w);
 	resolve_worker_free(w);
+	audit_worker_flush(w);
+	free(w->aq.fields);
+	free(w->aq.waiting);
 	atomic_fetch_add(&workers_done, 1);
 	return NULL;
 }
@@ -227,6 +240,9 @@ static int worker_init(struct server *srv, struct worker *w, int id)
 	uv_prepare_init(&w->loop, &w->alog_flush);
 	w->alog_flush.data = w;
 	uv_prepare_start(&w->alog_flush, on_alog_flush);
+	uv_check_init(&w->loop, &w->audit_flush);
+	w->audit_flush.data = w;
+	uv_check_start(&w->audit_flush, on_audit_flush);
 	w->rt = runtime_ref(srv->rt);
 	unsigned char rnd[8];
 	RAND_bytes(rnd, sizeof rnd);

@@ -12,6 +12,7 @@
 #include "http/block.h"
 #include "http/h1_parse.h"
 #include "http/runtime.h"
+#include <jansson.h>
 
 struct conn;
 struct upstream;
@@ -71,7 +72,13 @@ struct worker {
 	struct az_cache *azcache;	/* users' admin flags and grants */
 	struct az_load *azloads;	/* loads of those under way */
 	struct buf alog_pending;	/* access log lines not yet written */
+	struct audit_queue {		/* audit records not yet written (one write per loop iteration) */
+		json_t **fields;
+		struct conn **waiting;	/* the change that goes on once its intent is written, or NULL */
+		size_t n, cap;
+	} aq;
 	uv_prepare_t alog_flush;	/* writes them before the loop waits */
+	uv_check_t audit_flush;		/* and the audit queue right after I/O callbacks */
 };
 
 struct server {
