@@ -3,6 +3,7 @@
  * the bytes as written: the mac covers the line up to ',"mac":', so nothing
  * is re-serialised to verify. */
 #include "audit/audit_chain.h"
+#include "core/pct.h"
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -18,16 +19,6 @@ void audit_chain_init(struct audit_chain *ch, const uint8_t key[AUDIT_KEY_LEN])
 	memset(ch, 0, sizeof *ch);
 	memcpy(ch->prev, zeros, sizeof zeros);
 	memcpy(ch->key, key, AUDIT_KEY_LEN);
-}
-
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* SHA-256 fetched once: OpenSSL 3's implicit fetch on every call (EVP_sha256()
@@ -57,7 +48,7 @@ void audit_sha256_hex(const void *data, size_t len, char out[AUDIT_HEX])
 {
 	unsigned char md[32];
 	sha256_2(data, len, NULL, 0, md);
-	hex(md, 32, out);
+	hex_encode(md, 32, out);
 }
 
 /* HMAC-SHA256 (RFC 2104) over the fetched digest; the key is shorter than
@@ -74,7 +65,7 @@ static void mac_hex(const uint8_t *key, const void *data, size_t len, char out[A
 		k[i] ^= 0x36 ^ 0x5c;
 	sha256_2(k, 64, inner, 32, md);
 	OPENSSL_cleanse(k, sizeof k);
-	hex(md, 32, out);
+	hex_encode(md, 32, out);
 }
 
 int audit_chain_append(struct audit_chain *ch, json_t *fields, struct buf *out)

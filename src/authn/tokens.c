@@ -1,6 +1,7 @@
 /* Personal access tokens in the identity store. */
 #include "authn/tokens.h"
 #include "core/mem.h"
+#include "core/pct.h"
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,22 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = h[in[i] >> 4];
-		out[2 * i + 1] = h[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void secret_hash(const char *secret, char out[65])
 {
 	unsigned char md[32];
 	unsigned int n = 0;
 	EVP_Digest(secret, strlen(secret), md, &n, EVP_sha256(), NULL);
-	hex(md, 32, out);
+	hex_encode(md, 32, out);
 }
 
 int tokens_create(struct store *s, const char *user, const char *name, int64_t expires_at, char out[TOKEN_MAX],
@@ -35,7 +26,7 @@ int tokens_create(struct store *s, const char *user, const char *name, int64_t e
 	if (RAND_bytes(idb, sizeof idb) != 1 || RAND_bytes(sec, sizeof sec) != 1)
 		return -EIO;
 	char id[17], secret[64];
-	hex(idb, sizeof idb, id);
+	hex_encode(idb, sizeof idb, id);
 	/* base64url without padding: 32 bytes -> 43 characters */
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t o = 0;

@@ -18,6 +18,9 @@ void pct_encode(struct buf *b, const char *s, size_t n);
  * Returns 0 at the end. */
 int pct_query_next(const char **p, char **key, char **val);
 
+/* Lowercase hex of in[0..n) into out (2n characters and a NUL). */
+void hex_encode(const void *in, size_t n, char *out);
+
 /* The value of one hex digit, or -1. */
 int pct_hex(char c);
 
