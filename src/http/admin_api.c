@@ -210,10 +210,9 @@ static bool user_exists(struct api_job *j, const char *name, bool *is_admin)
 	int rc = users_get(j->store, name, u, &e);
 	free(e);
 	*is_admin = rc == 0 && u->is_admin;
-	bool in_store = rc == 0 && (u->password_hash[0] || u->is_admin);
 	mem_wipe(u, sizeof *u);
 	free(u);
-	return in_store || htpasswd_find(j->rt->users, name, strlen(name)) != NULL || rc == 0;
+	return rc == 0 || htpasswd_find(j->rt->users, name, strlen(name)) != NULL;
 }
 
 static json_t *user_json(struct api_job *j, const char *name)

@@ -88,7 +88,7 @@ static void hook_done(uv_work_t *req, int status)
 			 j->a, j->b ? " to " : "", j->b ? j->b : "", j->user, c->ri.request_id);
 	/* this gateway's workers see the change before the answer goes out (the
 	 * main thread's poll would take up to 200 ms) */
-	server_note_grants_generation(c->w->srv, (uint64_t)j->gen);
+	server_note_generations(c->w->srv, 0, (uint64_t)j->gen);
 	if (c->state != CS_CLOSING)
 		proxy_send_captured(c);
 	conn_unpin(c);

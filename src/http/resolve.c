@@ -29,7 +29,6 @@ struct rc_entry {
 struct resolve_cache {
 	size_t nsets;
 	struct rc_entry *e;	/* nsets * WAYS */
-	struct resolve_stats stats;
 };
 
 struct rwaiter {
@@ -88,11 +87,9 @@ bool resolve_cached(struct worker *w, enum resolve_kind k, const char *key, char
 		struct rc_entry *e = &set[i];
 		if (e->expires > now && e->hash == h && e->kind == k && strcmp(e->key, key) == 0) {
 			snprintf(out, cap, "%s", e->value);
-			rc->stats.hits++;
 			return true;
 		}
 	}
-	rc->stats.misses++;
 	return false;
 }
 
@@ -285,7 +282,6 @@ void resolve_fetch(struct conn *c, enum resolve_kind k, const char *key, resolve
 	f->waiters = wt;
 	f->next = w->fetches;
 	w->fetches = f;
-	cache_of(w)->stats.fetches++;
 	char *target = build_target(k, key);
 	upfetch_start(w, c->rt, "GET", target, NULL, NULL, 0, on_answer, f);
 	free(target);

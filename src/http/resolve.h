@@ -53,9 +53,4 @@ void resolve_fetch(struct conn *c, enum resolve_kind k, const char *key, resolve
  * 0 and value, or -EINVAL. */
 int resolve_parse_answer(enum resolve_kind k, const char *body, size_t len, char *value, size_t cap);
 
-/* Statistics for the metrics endpoint and tests. */
-struct resolve_stats {
-	uint64_t hits, misses, fetches;
-};
-
 #endif

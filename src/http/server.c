@@ -372,11 +372,6 @@ static bool raise_to(atomic_uint_least64_t *a, uint64_t v)
 	return false;
 }
 
-void server_note_grants_generation(struct server *srv, uint64_t gen)
-{
-	raise_to(&srv->gen_grants, gen);
-}
-
 void server_note_generations(struct server *srv, uint64_t creds, uint64_t grants)
 {
 	if (raise_to(&srv->gen_creds, creds))
@@ -396,7 +391,7 @@ static void poll_generations(struct server *srv)
 	free(err);
 	err = NULL;
 	if (store_generation_get(srv->store, "grants", &v, &err) == 0)
-		server_note_grants_generation(srv, (uint64_t)v);
+		server_note_generations(srv, 0, (uint64_t)v);
 	else
 		log_error("reading the identity store's change counter failed: %s", err ? err : "store error");
 	free(err);

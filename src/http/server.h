@@ -104,10 +104,9 @@ struct server {
 /* Runs the gateway until SIGTERM/SIGINT; returns the process exit code. */
 int server_run(const struct config_overrides *ov);
 
-/* Raises the grants generation the workers compare against to at least gen
- * (a change this process made itself; the poll would see it later). */
-void server_note_grants_generation(struct server *srv, uint64_t gen);
-/* Both counters at once (credentials: the verified-credential cache empties). */
+/* Raises the counters the workers compare against to at least creds and
+ * grants (a change this process made itself; the poll would see it later;
+ * a raised credentials counter empties the verified-credential cache). */
 void server_note_generations(struct server *srv, uint64_t creds, uint64_t grants);
 
 /* Milliseconds on the monotonic clock (shared by all modules). */
