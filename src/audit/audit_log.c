@@ -2,6 +2,7 @@
  * rare next to requests: state changes and security events); each record is
  * one write(2) on an O_APPEND descriptor. */
 #include "audit/audit_log.h"
+#include "audit/audit_syslog.h"
 #include "audit/audit_chain.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -27,6 +28,9 @@ struct audit_log {
 	uint64_t committed_seq;
 	bool dirty;
 	atomic_bool failed;
+	atomic_bool to_syslog;		/* copy each record to syslog (audit.syslog) */
+	void (*observe)(void *ctx, uint64_t micros, int ok);
+	void *observe_ctx;
 };
 
 static char *errf(const char *what, const char *path, int e)
@@ -217,6 +221,19 @@ static int write_head(struct audit_log *al, const struct audit_chain *ch)
 
 /* fsyncs what was appended and writes the head -- without holding the
  * append lock, so workers keep appending while the disk works. */
+void audit_log_set_observer(struct audit_log *al, void (*fn)(void *ctx, uint64_t micros, int ok), void *ctx)
+{
+	al->observe_ctx = ctx;
+	al->observe = fn;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static int commit(struct audit_log *al, bool probe)
 {
 	pthread_mutex_lock(&al->commit_lock);
@@ -228,6 +245,7 @@ static int commit(struct audit_log *al, bool probe)
 	pthread_mutex_unlock(&al->lock);
 	int rc = 0;
 	if (dirty) {
+		uint64_t t0 = al->observe ? now_us() : 0;
 		rc = fd < 0 ? -errno : fdatasync(fd) == 0 ? 0 : -errno;
 		if (fd >= 0)
 			close(fd);
@@ -239,6 +257,8 @@ static int commit(struct audit_log *al, bool probe)
 		else
 			al->dirty = true;
 		pthread_mutex_unlock(&al->lock);
+		if (al->observe)
+			al->observe(al->observe_ctx, now_us() - t0, rc == 0);
 	}
 	OPENSSL_cleanse(&snap, sizeof snap);
 	pthread_mutex_unlock(&al->commit_lock);
@@ -258,6 +278,7 @@ static void cut_back(struct audit_log *al, off_t size)
 
 int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n)
 {
+	uint64_t t0 = al->observe ? now_us() : 0;
 	struct buf b;
 	buf_init(&b, n * 64 * 1024);
 	pthread_mutex_lock(&al->lock);
@@ -278,13 +299,33 @@ int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n)
 	}
 	OPENSSL_cleanse(&before, sizeof before);
 	pthread_mutex_unlock(&al->lock);
+	if (rc == 0 && atomic_load(&al->to_syslog) && b.len) {
+		/* one message per record, as written (chain fields included) */
+		const char *p = b.data, *end = b.data + b.len;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			audit_syslog_line(p, l);
+			p += l + 1;
+		}
+	}
 	buf_free(&b);
 	bool was_failed = atomic_exchange(&al->failed, rc != 0);
 	if (rc && !was_failed)
 		log_error("cannot write the audit log %s: %s", al->path, strerror(-rc));
 	else if (!rc && was_failed)
 		log_warn("the audit log %s is writable again", al->path);
+	if (al->observe)
+		al->observe(al->observe_ctx, now_us() - t0, rc == 0);
 	return rc;
+}
+
+void audit_log_set_syslog(struct audit_log *al, bool on)
+{
+	if (al && on && !atomic_exchange(&al->to_syslog, true))
+		audit_syslog_open();
+	else if (al && !on)
+		atomic_store(&al->to_syslog, false);
 }
 
 int audit_log_record(struct audit_log *al, json_t *fields, bool durable)

@@ -9,6 +9,7 @@
 #define MG_AUDIT_LOG_H
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct audit_log;
 
@@ -27,6 +28,13 @@ int audit_log_commit(struct audit_log *al);
 /* Reopens the path (SIGUSR1 after rotation): the new file continues the chain. */
 int audit_log_reopen(struct audit_log *al);
 bool audit_log_failed(struct audit_log *al);
+/* Copies every record written from now on to syslog (LOG_AUTHPRIV, tag
+ * mlgate-audit) as well: a second place an intruder who can edit the file
+ * must also reach. The file stays the record of truth. */
+void audit_log_set_syslog(struct audit_log *al, bool on);
+/* fn(ctx, microseconds, ok) after every append and every commit that had
+ * something to sync (metrics). Set before other threads use the log. */
+void audit_log_set_observer(struct audit_log *al, void (*fn)(void *ctx, uint64_t micros, int ok), void *ctx);
 /* A security event (login, admin change, reload), written durably: call it
  * off the event loop where it can wait for the disk. details is taken
  * (may be NULL); strings may be NULL. Returns audit_log_record's result. */

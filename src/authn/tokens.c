@@ -73,8 +73,10 @@ int tokens_revoke(struct store *s, const char *id, char **err)
 	return rc == 0 && store_changes(s) == 0 ? -ENOENT : rc;
 }
 
-int tokens_verify(struct store *s, const char *token, int64_t now, char user_out[128], char **err)
+int tokens_verify(struct store *s, const char *token, int64_t now, char user_out[128], bool *first_use, char **err)
 {
+	if (first_use)
+		*first_use = false;
 	/* mlg_ + 16 hex + _ + 43 */
 	if (strlen(token) != 4 + 16 + 1 + 43 || strncmp(token, "mlg_", 4) != 0 || token[20] != '_')
 		return -EACCES;
@@ -104,8 +106,18 @@ int tokens_verify(struct store *s, const char *token, int64_t now, char user_out
 		snprintf(n, sizeof n, "%lld", (long long)now);
 		const char *p[] = { id, n };
 		char *e2 = NULL;
-		if (store_exec(s, "UPDATE tokens SET last_used = $2 WHERE id = $1", 2, p, NULL, &e2))
-			free(e2);	/* last-use bookkeeping must not refuse a valid token */
+		struct store_rows fr;
+		/* the first use is the one that finds last_used empty */
+		if (store_exec(s, "UPDATE tokens SET last_used = $2 WHERE id = $1 AND last_used IS NULL RETURNING id", 2, p,
+			       &fr, &e2) == 0) {
+			if (first_use)
+				*first_use = fr.nrows == 1;
+			if (fr.nrows == 0 && store_exec(s, "UPDATE tokens SET last_used = $2 WHERE id = $1", 2, p, NULL, &e2))
+				free(e2);	/* last-use bookkeeping must not refuse a valid token */
+			store_rows_free(&fr);
+		} else {
+			free(e2);
+		}
 	}
 	return rc;
 }

@@ -3,6 +3,7 @@
  * of entropy, so a fast hash is enough) and compares in constant time. */
 #ifndef MG_TOKENS_H
 #define MG_TOKENS_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "store/store.h"
 
@@ -19,7 +20,9 @@ int tokens_list(struct store *s, const char *user, struct store_rows *rows, char
 /* Revokes by id (or "user/name"); -ENOENT if no such live token. */
 int tokens_revoke(struct store *s, const char *id, char **err);
 /* Checks a presented token at time now: 0 and the owner in user_out, or
- * -EACCES (unknown, wrong secret, revoked, expired). Records last use. */
-int tokens_verify(struct store *s, const char *token, int64_t now, char user_out[128], char **err);
+ * -EACCES (unknown, wrong secret, revoked, expired). Records last use;
+ * *first_use (may be NULL) tells whether this was the token's first. */
+int tokens_verify(struct store *s, const char *token, int64_t now, char user_out[128], bool *first_use,
+		  char **err);
 
 #endif

@@ -344,3 +344,53 @@ int mlflow_routes_match(const char *method, const char *path, size_t len, struct
 	memset(m, 0, sizeof *m);
 	return -ENOENT;
 }
+
+static const char *const family_names[FAM_COUNT] = {
+	[FAM_API_READ] = "api_read",
+	[FAM_API_WRITE] = "api_write",
+	[FAM_SEARCH] = "search",
+	[FAM_GRAPHQL] = "graphql",
+	[FAM_ARTIFACT_READ] = "artifact_read",
+	[FAM_ARTIFACT_WRITE] = "artifact_write",
+	[FAM_ADMIN] = "admin",
+	[FAM_API_OTHER] = "api_other",
+	[FAM_UI] = "ui",
+	[FAM_HEALTH] = "health",
+};
+
+const char *mlflow_routes_family_name(enum route_family f)
+{
+	return f < FAM_COUNT ? family_names[f] : "unknown";
+}
+
+enum route_family mlflow_routes_family_parse(const char *name)
+{
+	for (int f = 0; f < FAM_COUNT; f++)
+		if (strcmp(family_names[f], name) == 0)
+			return (enum route_family)f;
+	return FAM_COUNT;
+}
+
+enum route_family mlflow_routes_family(const char *method, const char *path, size_t len)
+{
+	struct route_match m;
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (mlflow_routes_match(method, path, len, &m) == 0) {
+		const struct mlflow_route *r = m.route;
+		if (r->resource == RES_GRAPHQL || strcmp(r->path, "/graphql") == 0)
+			return FAM_GRAPHQL;
+		if (r->resource == RES_LOCAL)
+			return FAM_ADMIN;
+		if (r->resource == RES_ARTIFACT || strstr(r->path, "artifact") != NULL)
+			return get ? FAM_ARTIFACT_READ : FAM_ARTIFACT_WRITE;
+		if (strstr(r->path, "search") != NULL || strstr(r->path, "/list") != NULL)
+			return FAM_SEARCH;
+		return get ? FAM_API_READ : FAM_API_WRITE;
+	}
+	if ((len == 7 && memcmp(path, "/health", 7) == 0) || (len == 9 && memcmp(path, "/-/health", 9) == 0))
+		return FAM_HEALTH;
+	if ((len >= 5 && memcmp(path, "/api/", 5) == 0) || (len >= 10 && memcmp(path, "/ajax-api/", 10) == 0) ||
+	    (len >= 8 && memcmp(path, "/graphql", 8) == 0))
+		return FAM_API_OTHER;
+	return FAM_UI;
+}

@@ -59,6 +59,25 @@ struct route_match {
  * malformed "/api/2.0mlflow/" spelling MLflow really registers, and the
  * hand-registered routes. Returns 0 and fills m, or -ENOENT. */
 int mlflow_routes_match(const char *method, const char *path, size_t len, struct route_match *m);
+/* Route families: what metrics count by and rate limits apply to. */
+enum route_family {
+	FAM_API_READ = 0,	/* MLflow API reads (GET) */
+	FAM_API_WRITE,		/* MLflow API changes */
+	FAM_SEARCH,		/* search and list calls (the expensive reads) */
+	FAM_GRAPHQL,
+	FAM_ARTIFACT_READ,	/* artifact downloads and listings */
+	FAM_ARTIFACT_WRITE,	/* artifact uploads and deletes */
+	FAM_ADMIN,		/* answered by mlgate (users, grants, tokens) */
+	FAM_API_OTHER,		/* an API path not in the table */
+	FAM_UI,			/* the web UI and its static files */
+	FAM_HEALTH,
+	FAM_COUNT
+};
+/* The family of method + path (after the mount, no query). */
+enum route_family mlflow_routes_family(const char *method, const char *path, size_t len);
+const char *mlflow_routes_family_name(enum route_family f);
+/* FAM_COUNT when name is not a family. */
+enum route_family mlflow_routes_family_parse(const char *name);
 /* The whole table (for the permission-matrix tests and docs). */
 const struct mlflow_route *mlflow_routes_table(size_t *n);
 

@@ -16,6 +16,7 @@ int cli_import_mlflow_auth(int argc, char **argv);
 int cli_access_review(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+int cli_lockout(int argc, char **argv);
 
 /* Reads a new password (no-echo prompt, asked twice, or the first line of
  * stdin) and writes its bcrypt (cost 12) hash into hash[128]. Prints why and

@@ -9,7 +9,7 @@ static void usage(FILE *f, const char *cmd)
 	fprintf(f,
 		"usage: mlgate %s [-c FILE] [--listen ADDR] [--upstream URL] [--htpasswd FILE]\n"
 		"                 [--access-log FILE|-|off] [--workers N] [--store URI] [--default-permission L]\n"
-		"                 [--audit-log FILE|off]\n"
+		"                 [--audit-log FILE|off] [--admin-listen ADDR|off]\n"
 		"  -c, --config FILE     YAML configuration (see docs/configuration.md)\n"
 		"      --listen ADDR     listen on ADDR (host:port), replacing the configured listeners\n"
 		"      --upstream URL    MLflow server, e.g. http://127.0.0.1:5000\n"
@@ -18,7 +18,8 @@ static void usage(FILE *f, const char *cmd)
 		"      --workers N       worker threads (0: one per core)\n"
 		"      --store URI       identity store: sqlite:///PATH or postgresql://...\n"
 		"      --default-permission LEVEL   NO_PERMISSIONS, READ, EDIT or MANAGE\n"
-		"      --audit-log FILE  hash-chained audit log, off for none\n",
+		"      --audit-log FILE  hash-chained audit log, off for none\n"
+		"      --admin-listen ADDR   metrics and health listener (default 127.0.0.1:9180), off for none\n",
 		cmd);
 }
 
@@ -34,6 +35,7 @@ int cli_parse_overrides(int argc, char **argv, const char *cmd, struct config_ov
 		{ "store", required_argument, NULL, 's' },
 		{ "default-permission", required_argument, NULL, 'd' },
 		{ "audit-log", required_argument, NULL, 'A' },
+		{ "admin-listen", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -51,6 +53,7 @@ int cli_parse_overrides(int argc, char **argv, const char *cmd, struct config_ov
 		case 's': ov->store = optarg; break;
 		case 'd': ov->default_permission = optarg; break;
 		case 'A': ov->audit_log = optarg; break;
+		case 'M': ov->admin_listen = optarg; break;
 		case 'h': usage(stdout, cmd); return 1;
 		default: usage(stderr, cmd); return 2;
 		}

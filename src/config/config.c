@@ -5,6 +5,8 @@
 #include "config/config_yaml.h"
 #include "core/mem.h"
 #include "core/log.h"
+#include "authz/ip_rules.h"
+#include "authz/rate_limit.h"
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
@@ -85,6 +87,29 @@ const struct config_key config_keys[] = {
 	{ "authz.attribution", CK_ENUM, OFF(attribution), "rewrite",
 	  "runs/create: rewrite sets user_id and the mlflow.user tag to the authenticated user; reject refuses others "
 	  "(403); off leaves them.", "rewrite|reject|off" },
+	{ "network.trusted_proxies", CK_STRLIST, OFF(trusted_proxies), "",
+	  "Peers (addresses or CIDR prefixes) whose X-Forwarded-For is believed; from anyone else the socket address is "
+	  "the client." },
+	{ "network.ip_rules", CK_STRLIST, OFF(ip_rules_src), "",
+	  "Allow/deny rules checked before authentication: \"[PATH-PREFIX] allow|deny CIDR|all\"; the longest matching "
+	  "prefix's rules apply, first match wins, no match allows (as nginx)." },
+	{ "lockout.max_failures", CK_INT, OFF(lockout_max_failures), "5",
+	  "Failed logins for one user name within lockout.window that lock it (password logins only; tokens keep "
+	  "working). 0: off." },
+	{ "lockout.ip_max_failures", CK_INT, OFF(lockout_ip_max_failures), "20",
+	  "Failed logins from one client address (an IPv6 /64) within lockout.window that lock it. 0: off." },
+	{ "lockout.window", CK_DURATION, OFF(lockout_window), "15m", "How long failures are counted together." },
+	{ "lockout.duration", CK_DURATION, OFF(lockout_duration), "1m",
+	  "First lockout; each further one doubles, up to lockout.max_duration." },
+	{ "lockout.max_duration", CK_DURATION, OFF(lockout_max_duration), "1h", "Longest lockout." },
+	{ "lockout.exempt", CK_STRLIST, OFF(lockout_exempt_src), "",
+	  "Client addresses or prefixes never locked out by address (an office NAT); their users still are." },
+	{ "rate_limits", CK_STRLIST, OFF(rate_limits_src), "",
+	  "Token buckets: \"user|ip FAMILY COUNT/s|m|h [burst N]\", FAMILY all or a route family; 429 "
+	  "REQUEST_LIMIT_EXCEEDED with Retry-After past them." },
+	{ "admin.listen", CK_STR, OFF(admin_listen), "127.0.0.1:9180",
+	  "Metrics (/metrics) and health (/healthz, /readyz) listener; off for none. Keep it off public networks." },
+	{ "audit.syslog", CK_BOOL, OFF(audit_syslog), "false", "Copy every audit record to syslog (LOG_AUTHPRIV)." },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -340,6 +365,10 @@ void config_free(struct config *cfg)
 				free(l->items[i]);
 		}
 	}
+	ip_rules_free(cfg->ip_rules);
+	rate_limits_free(cfg->rate_limits);
+	cidr_list_free(&cfg->lockout_exempt);
+	free(cfg->admin_host);
 	free(cfg->log_level);
 	free(cfg->source);
 	free(cfg->upstream_host);
@@ -409,6 +438,29 @@ static int validate(struct config *cfg, struct buf *errors)
 		VFAIL("timeouts: must be greater than zero");
 	if (cfg->htpasswd[0] == '\0')
 		VFAIL("auth.htpasswd: must name a file");
+	char why[400];
+	ip_rules_free(cfg->ip_rules);
+	cfg->ip_rules = NULL;
+	if (ip_rules_compile(cfg->ip_rules_src.items, cfg->ip_rules_src.n, cfg->trusted_proxies.items,
+			     cfg->trusted_proxies.n, &cfg->ip_rules, why, sizeof why))
+		VFAIL("network: %s", why);
+	rate_limits_free(cfg->rate_limits);
+	cfg->rate_limits = NULL;
+	if (rate_limits_compile(cfg->rate_limits_src.items, cfg->rate_limits_src.n, &cfg->rate_limits, why, sizeof why))
+		VFAIL("rate_limits: %s", why);
+	cidr_list_free(&cfg->lockout_exempt);
+	if (cidr_list_parse(cfg->lockout_exempt_src.items, cfg->lockout_exempt_src.n, false, &cfg->lockout_exempt, why,
+			    sizeof why))
+		VFAIL("lockout.exempt: %s", why);
+	if (cfg->lockout_duration < 1000 || cfg->lockout_max_duration < cfg->lockout_duration)
+		VFAIL("lockout: duration must be at least 1s and max_duration at least duration");
+	if (cfg->lockout_window < 1000)
+		VFAIL("lockout.window: must be at least 1s");
+	free(cfg->admin_host);
+	cfg->admin_host = NULL;
+	if (strcmp(cfg->admin_listen, "off") != 0 &&
+	    config_parse_hostport(cfg->admin_listen, &cfg->admin_host, &cfg->admin_port))
+		VFAIL("admin.listen: must be host:port (e.g. 127.0.0.1:9180) or off");
 #undef VFAIL
 	return bad ? -EINVAL : 0;
 }
@@ -438,6 +490,7 @@ int config_load(const struct config_overrides *ov, struct config **out, struct b
 		{ ov ? ov->store : NULL, "store", "--store" },
 		{ ov ? ov->default_permission : NULL, "default_permission", "--default-permission" },
 		{ ov ? ov->audit_log : NULL, "audit.path", "--audit-log" },
+		{ ov ? ov->admin_listen : NULL, "admin.listen", "--admin-listen" },
 	};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
 		if (flags[i].v == NULL)

@@ -7,9 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/buf.h"
+#include "core/cidr.h"
+
+struct ip_rules;
+struct rate_limits;
 
 #define CONFIG_MAX_LISTEN 8
-#define CONFIG_MAX_LIST 32
+#define CONFIG_MAX_LIST 128
 
 struct listen_cfg {
 	char *address;		/* as written: "127.0.0.1:8080", "[::1]:8443" */
@@ -81,6 +85,23 @@ struct config {
 	int audit_on_failure;		/* 0 refuse, 1 continue */
 	int attribution;		/* enum attribution_mode */
 	bool htpasswd_is_default;	/* the embedded default path was used */
+
+	struct strlist trusted_proxies;	/* X-Forwarded-For believed from these */
+	struct strlist ip_rules_src;	/* "[PREFIX] allow|deny CIDR|all" */
+	struct ip_rules *ip_rules;	/* compiled from the two above */
+	int64_t lockout_max_failures;	/* per user; 0: off */
+	int64_t lockout_ip_max_failures;	/* per client address; 0: off */
+	uint64_t lockout_window;
+	uint64_t lockout_duration;
+	uint64_t lockout_max_duration;
+	struct strlist lockout_exempt_src;
+	struct cidr_list lockout_exempt;	/* addresses never locked by address */
+	struct strlist rate_limits_src;
+	struct rate_limits *rate_limits;	/* compiled; NULL when none */
+	char *admin_listen;		/* metrics and health listener, "off" for none */
+	char *admin_host;		/* parsed from admin_listen */
+	int admin_port;
+	bool audit_syslog;		/* copy audit records to syslog */
 };
 
 /* Overrides from the command line; NULL/0 fields leave the config alone. */
@@ -94,6 +115,7 @@ struct config_overrides {
 	const char *store;
 	const char *default_permission;
 	const char *audit_log;
+	const char *admin_listen;
 };
 
 /* Builds a config: defaults, then the YAML file (if any), then overrides,

@@ -685,7 +685,7 @@ void admin_api_start(struct conn *c, struct az_user *u)
 	j->params = params;
 	snprintf(j->caller, sizeof j->caller, "%s", c->ri.user);
 	snprintf(j->request_id, sizeof j->request_id, "%s", c->ri.request_id);
-	snprintf(j->ip, sizeof j->ip, "%s", c->peer);
+	snprintf(j->ip, sizeof j->ip, "%s", c->ri.client);
 	j->auth = c->ri.auth;
 	j->audit = c->w->srv->audit;
 	conn_pin(c);

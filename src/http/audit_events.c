@@ -74,7 +74,7 @@ static json_t *base_fields(struct conn *c, const char *phase)
 	json_object_set_new(f, "request_id", json_string(c->ri.request_id));
 	json_object_set_new(f, "user", json_string(c->ri.user));
 	json_object_set_new(f, "auth", c->ri.auth ? json_string(c->ri.auth) : json_null());
-	json_object_set_new(f, "ip", json_string(c->peer));
+	json_object_set_new(f, "ip", json_string(c->ri.client));
 	json_object_set_new(f, "action", json_string(c->route->rpc));
 	json_object_set_new(f, "method", json_string(c->ri.method));
 	json_object_set_new(f, "path", json_string(c->ri.path ? c->ri.path : ""));

@@ -8,6 +8,8 @@
 #include "authn/basic.h"
 #include "authn/cred_cache.h"
 #include "authn/htpasswd.h"
+#include "authn/lockout.h"
+#include "audit/metrics.h"
 #include "authn/tokens.h"
 #include "authn/users.h"
 #include "audit/audit_log.h"
@@ -37,6 +39,13 @@ struct auth_flight {
 	bool by_token;			/* a token decided (short cache) */
 	char who[BASIC_MAX_USER];	/* the authenticated user */
 	char ip[64];			/* of the request that started it */
+	char ipkey[80];			/* the address's lockout key ("" when exempt) */
+	bool password_path;		/* verified as a password (lockout applies) */
+	int64_t locked_until;		/* refused by a lockout (Unix ms), or 0 */
+	bool locked_by_address;
+	bool first_use;			/* a token's first use */
+	char new_locks[2][200];		/* keys this failure locked */
+	int64_t new_until[2];
 	char request_id[72];
 	struct waiter *waiters;
 };
@@ -49,7 +58,7 @@ static bool looks_like_token(const char *s)
 static bool verify_token(struct auth_flight *f, const char *token)
 {
 	char owner[128], *err = NULL;
-	int rc = tokens_verify(f->w->srv->store, token, (int64_t)time(NULL), owner, &err);
+	int rc = tokens_verify(f->w->srv->store, token, (int64_t)time(NULL), owner, &f->first_use, &err);
 	if (rc != 0 && rc != -EACCES)
 		log_error("token check failed: %s", err ? err : "store error");
 	free(err);
@@ -71,16 +80,114 @@ static bool verify_token(struct auth_flight *f, const char *token)
 
 static void verify_flight(struct auth_flight *f);
 
+static struct lockout_params lockout_params(const struct config *cfg, bool by_address)
+{
+	return (struct lockout_params){
+		.max_failures = by_address ? cfg->lockout_ip_max_failures : cfg->lockout_max_failures,
+		.window = cfg->lockout_window,
+		.duration = cfg->lockout_duration,
+		.max_duration = cfg->lockout_max_duration,
+	};
+}
+
+/* Before a password is checked: is its user or address locked in the store
+ * (by this instance or another)? */
+static bool store_locked(struct auth_flight *f)
+{
+	const struct config *cfg = f->rt->cfg;
+	struct store *st = f->w->srv->store;
+	int64_t now = defence_wall_ms();
+	char key[200];
+	struct lockout_state ls;
+	char *err = NULL;
+	if (cfg->lockout_max_failures > 0 && f->user[0]) {
+		snprintf(key, sizeof key, "user:%s", f->user);
+		if (lockout_get(st, key, &ls, &err) == 0 && ls.locked_until > now) {
+			f->locked_until = ls.locked_until;
+			return true;
+		}
+		free(err);
+		err = NULL;
+	}
+	if (f->ipkey[0]) {
+		snprintf(key, sizeof key, "ip:%s", f->ipkey);
+		if (lockout_get(st, key, &ls, &err) == 0 && ls.locked_until > now) {
+			f->locked_until = ls.locked_until;
+			f->locked_by_address = true;
+			return true;
+		}
+		free(err);
+	}
+	return false;
+}
+
+/* Counts a failure against key; a lockout it starts is a security event. */
+static void count_failure(struct auth_flight *f, const char *key, bool by_address)
+{
+	struct lockout_params p = lockout_params(f->rt->cfg, by_address);
+	struct lockout_state ls;
+	bool locked = false;
+	char *err = NULL;
+	if (lockout_fail(f->w->srv->store, key, defence_wall_ms(), &p, &ls, &locked, &err)) {
+		log_error("lockout counter %s: %s", key, err ? err : "store error");
+		free(err);
+		return;
+	}
+	if (!locked)
+		return;
+	int i = f->new_locks[0][0] ? 1 : 0;
+	snprintf(f->new_locks[i], sizeof f->new_locks[i], "%s", key);
+	f->new_until[i] = ls.locked_until;
+	metrics_lockout(f->w->srv->metrics, by_address);
+	uint64_t secs = lockout_duration(ls.strikes, &p) / 1000;
+	log_warn("lockout: %s %s locked for %llus after %lld failed logins within %llus (lockout #%lld) request_id=%s",
+		 by_address ? "address" : "user", key + (by_address ? 3 : 5), (unsigned long long)secs,
+		 (long long)p.max_failures, (unsigned long long)(p.window / 1000), (long long)ls.strikes, f->request_id);
+	json_t *d = json_pack("{s:s, s:s, s:I, s:I, s:I}", "by", by_address ? "address" : "user", "key", key,
+			      "failures", (json_int_t)p.max_failures, "seconds", (json_int_t)secs, "lockout",
+			      (json_int_t)ls.strikes);
+	(void)audit_log_security(f->w->srv->audit, "Lockout", f->user[0] ? f->user : NULL, "password", f->ip,
+				 f->request_id, d, 429);
+}
+
 /* A verification (not a cache hit) is a security event: a login or a failed
- * one, written durably before the answer goes out. */
+ * one, written durably before the answer goes out. Failures count toward
+ * lockouts; a password success clears its user's count. */
 static void flight_work(uv_work_t *req)
 {
 	struct auth_flight *f = req->data;
 	verify_flight(f);
+	if (f->locked_until)
+		return;	/* refused unseen: the lockout was the event */
 	const char *who = f->ok ? f->who : f->user;
 	(void)audit_log_security(f->w->srv->audit, f->ok ? "Login" : "LoginFailed", who[0] ? who : NULL,
 				 f->by_token || f->kind == AUTH_BEARER ? "token" : "password", f->ip, f->request_id, NULL,
 				 f->ok ? 200 : 401);
+	if (f->ok && f->by_token && f->first_use) {
+		char id[17];
+		memcpy(id, f->secret + 4, 16);	/* the token's public id, never its secret */
+		id[16] = '\0';
+		json_t *d = json_pack("{s:s}", "token_id", id);
+		(void)audit_log_security(f->w->srv->audit, "TokenFirstUse", f->who, "token", f->ip, f->request_id, d, 200);
+	}
+	char key[200];
+	if (!f->ok) {
+		if (f->password_path && f->user[0] && f->rt->cfg->lockout_max_failures > 0) {
+			snprintf(key, sizeof key, "user:%s", f->user);
+			count_failure(f, key, false);
+		}
+		if (f->ipkey[0]) {
+			snprintf(key, sizeof key, "ip:%s", f->ipkey);
+			count_failure(f, key, true);
+		}
+	} else if (f->password_path && f->rt->cfg->lockout_max_failures > 0) {
+		char *err = NULL;
+		snprintf(key, sizeof key, "user:%s", f->user);
+		int rc = lockout_clear(f->w->srv->store, key, &err);
+		if (rc && rc != -ENOENT)
+			log_error("lockout counter %s: %s", key, err ? err : "store error");
+		free(err);
+	}
 }
 
 static void verify_flight(struct auth_flight *f)
@@ -95,7 +202,12 @@ static void verify_flight(struct auth_flight *f)
 		return;
 	}
 	f->by_token = false;
+	f->password_path = true;
 	snprintf(f->who, sizeof f->who, "%s", f->user);
+	if (store_locked(f)) {
+		f->ok = false;
+		return;
+	}
 	const struct htpasswd *users = f->rt->users;
 	const struct htpasswd_entry *e = htpasswd_find(users, f->user, strlen(f->user));
 	if (e != NULL) {
@@ -160,6 +272,17 @@ static void flight_done(uv_work_t *req, int status)
 				l1_fill(w, f->key, f->gen, server_now_ms());
 		}
 	}
+	for (int i = 0; i < 2; i++)
+		if (f->new_locks[i][0])
+			defence_mark_locked(w, f->new_locks[i], f->new_until[i]);
+	if (f->locked_until) {
+		char key[200];
+		if (f->locked_by_address)
+			snprintf(key, sizeof key, "ip:%s", f->ipkey);
+		else
+			snprintf(key, sizeof key, "user:%s", f->user);
+		defence_mark_locked(w, key, f->locked_until);
+	}
 	struct waiter *wt = f->waiters;
 	while (wt) {
 		struct waiter *next = wt->next;
@@ -167,7 +290,10 @@ static void flight_done(uv_work_t *req, int status)
 		free(wt);
 		if (c->state != CS_CLOSING) {
 			c->ri.auth = f->by_token ? "token" : "password";
-			conn_after_auth(c, ok ? f->who : NULL);
+			if (f->locked_until)
+				defence_send_locked(c, f->locked_until, f->locked_by_address);
+			else
+				conn_after_auth(c, ok ? f->who : NULL);
 		}
 		conn_unpin(c);
 		wt = next;
@@ -197,6 +323,7 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	uint64_t gen = cred_gen(c);
 	c->ri.auth = "password";
 	if (kind == AUTH_BASIC && l1_hit(w, key, gen, now)) {
+		metrics_count(w->srv->metrics, w->id, MC_CRED_CACHE_HIT);
 		conn_after_auth(c, user);
 		return;
 	}
@@ -205,15 +332,20 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 		 * shared one's TTL by one second at most */
 		if (c->rt->cfg->cache_ttl >= 1000)
 			l1_fill(w, key, gen, now);
+		metrics_count(w->srv->metrics, w->id, MC_CRED_CACHE_HIT);
 		conn_after_auth(c, user);
 		return;
 	}
 	if (cred_cache_lookup_user(w->srv->token_cache, key, 0, now, who) &&
 	    (kind == AUTH_BEARER || strcmp(who, user) == 0)) {
 		c->ri.auth = "token";
+		metrics_count(w->srv->metrics, w->id, MC_CRED_CACHE_HIT);
 		conn_after_auth(c, who);
 		return;
 	}
+	metrics_count(w->srv->metrics, w->id, MC_CRED_CACHE_MISS);
+	if (kind == AUTH_BASIC && !looks_like_token(secret) && defence_locked(c, user))
+		return;
 	struct waiter *wt = mem_alloc(sizeof *wt);
 	wt->c = c;
 	conn_pin(c);
@@ -232,8 +364,10 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	memcpy(f->key, key, CRED_KEY_LEN);
 	snprintf(f->user, sizeof f->user, "%s", user);
 	snprintf(f->secret, sizeof f->secret, "%s", secret);
-	snprintf(f->ip, sizeof f->ip, "%s", c->peer);
+	snprintf(f->ip, sizeof f->ip, "%s", c->ri.client);
 	snprintf(f->request_id, sizeof f->request_id, "%s", c->ri.request_id);
+	if (c->rt->cfg->lockout_ip_max_failures > 0 && !cidr_list_match(&c->rt->cfg->lockout_exempt, &c->client_addr))
+		cidr_addr_key(&c->client_addr, f->ipkey, sizeof f->ipkey);
 	wt->next = NULL;
 	f->waiters = wt;
 	f->work.data = f;

@@ -348,7 +348,7 @@ static void add_id(struct authz_job *j, const char *v)
 
 static void bad_request(struct conn *c, const char *msg)
 {
-	log_info("refused %s %s from %s: %s request_id=%s", c->ri.method, c->ri.path, c->peer, msg, c->ri.request_id);
+	log_info("refused %s %s from %s: %s request_id=%s", c->ri.method, c->ri.path, c->ri.client, msg, c->ri.request_id);
 	c->keep_alive = c->keep_alive && c->req_body_done;
 	errpage_send(c, 400, "INVALID_PARAMETER_VALUE", msg, NULL);
 }

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/auth_stage.h"
+#include "audit/metrics.h"
 #include "http/health.h"
 #include "http/url.h"
 #include "tls/tls_filter.h"
@@ -358,11 +359,15 @@ void conn_log_access(struct conn *c)
 	if (c->ri.method[0] == '\0')
 		return;
 	audit_request_done(c);	/* changes to MLflow, done or refused */
+	uint64_t now = server_now_ms();
+	metrics_request(c->w->srv->metrics, c->w->id, c->ri.family, c->ri.method, c->ri.status, now - c->ri.start_ms,
+			c->ri.upstream_used ? (int64_t)((c->ri.upstream_end_ms ? c->ri.upstream_end_ms : now) -
+							c->ri.upstream_start_ms)
+					    : -1);
 	if (al == NULL)
 		return;
-	uint64_t now = server_now_ms();
 	struct access_entry e = {
-		.remote_addr = c->peer,
+		.remote_addr = c->ri.client[0] ? c->ri.client : c->peer,
 		.user = c->ri.user,
 		.method = c->ri.method,
 		.target = c->ri.target,
@@ -532,7 +537,7 @@ static int build_upstream_head(struct conn *c, const struct h1_message *m, const
 		rc |= buf_append(b, h->value, h->value_len);
 		rc |= buf_append(b, "\r\n", 2);
 	}
-	rc |= buf_header(b, "X-Forwarded-For", c->peer, strlen(c->peer));
+	rc |= buf_header(b, "X-Forwarded-For", c->ri.client, strlen(c->ri.client));
 	rc |= c->tls_listener ? buf_appends(b, "X-Forwarded-Proto: https\r\n")
 			      : buf_appends(b, "X-Forwarded-Proto: http\r\n");
 	if (m->host && m->host_len)
@@ -582,6 +587,8 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	c->state = CS_AUTH;
 	conn_set_timer(c, 0);
 	snprintf(ri->method, sizeof ri->method, "%.*s", (int)m->method_len, m->method);
+	snprintf(ri->client, sizeof ri->client, "%s", c->peer);
+	ri->family = FAM_API_OTHER;
 	ri->target = mem_strndup(m->target, m->target_len);
 	ri->referer = dup_header(m, "referer", 1024);
 	ri->user_agent = dup_header(m, "user-agent", 1024);
@@ -618,6 +625,9 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	url_route(m->target, m->target_len, cfg->mount, &r);
 	ri->path = mem_strndup(r.path, r.path_len);
 	ri->wants_json = url_wants_json(ri->path) || !url_accepts_html(h1_find(m, "accept"));
+	ri->family = (int)mlflow_routes_family(ri->method, ri->path, strlen(ri->path));
+	if (defence_before_auth(c, m))
+		return ACT_DONE;
 	if (r.kind == URL_HEALTH) {
 		if (strcmp(ri->method, "GET") != 0 && !ri->head) {
 			errpage_send(c, 405, "METHOD_NOT_ALLOWED", "Use GET", "Allow: GET, HEAD\r\n");
@@ -685,6 +695,7 @@ static void handle_request(struct conn *c, struct h1_message *m)
 		proxy_start(c);
 		break;
 	case ACT_UNAUTHENTICATED: {
+		metrics_auth_failure(c->w->srv->metrics, prc == -ENOENT ? AF_MISSING : AF_MALFORMED);
 		char hdr[300];
 		snprintf(hdr, sizeof hdr, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
 			 c->rt->cfg->realm);
@@ -707,6 +718,7 @@ void conn_after_auth(struct conn *c, const char *user)
 	if (c->state == CS_CLOSING)
 		return;
 	if (user == NULL) {
+		metrics_auth_failure(c->w->srv->metrics, c->ri.auth && strcmp(c->ri.auth, "token") == 0 ? AF_INVALID_TOKEN : AF_INVALID);
 		log_info("authentication failed for %s \"%s\" from %s request_id=%s", c->ri.user[0] ? "user" : "a token",
 			 c->ri.user, c->peer, c->ri.request_id);
 		c->ri.user[0] = '\0';
@@ -718,6 +730,8 @@ void conn_after_auth(struct conn *c, const char *user)
 	}
 	snprintf(c->ri.user, sizeof c->ri.user, "%s", user);
 	c->authed = true;
+	if (defence_after_auth(c))
+		return;
 	proxy_start(c);
 }
 
@@ -832,6 +846,12 @@ void conn_accept(struct listener *l)
 	} else {
 		snprintf(c->peer, sizeof c->peer, "-");
 	}
+	if (cidr_addr_parse(c->peer, strlen(c->peer), &c->peer_addr)) {
+		/* not an IP socket: treat as loopback-less unknown, matching no rule but "all" */
+		memset(&c->peer_addr, 0, sizeof c->peer_addr);
+		c->peer_addr.family = 6;
+	}
+	metrics_count(w->srv->metrics, w->id, MC_CONNECTIONS);
 	uv_tcp_nodelay(&c->tcp, 1);
 	struct tls_server *ts = c->rt->tls[l->index];
 	if (ts) {

@@ -9,6 +9,7 @@
 #include "http/h1_parse.h"
 #include "http/server.h"
 #include "authz/mlflow_routes.h"
+#include "core/cidr.h"
 
 struct tls_conn;
 struct authz_job;
@@ -35,6 +36,8 @@ struct req_info {
 	char request_id[72];
 	char user[128];		/* authenticated user, "" if none */
 	const char *auth;	/* "password", "token" or NULL (static strings) */
+	char client[64];	/* the client's address (behind trusted proxies: from X-Forwarded-For) */
+	int family;		/* enum route_family, for metrics and rate limits */
 	int minor_version;
 	bool head;		/* HEAD request */
 	bool wants_json;	/* API caller: error bodies in MLflow's JSON */
@@ -56,7 +59,9 @@ struct conn {
 	int listener;			/* index into rt->cfg->listen[] */
 	bool tls_listener;
 	struct tls_conn *tls;
-	char peer[64];			/* client address, text */
+	char peer[64];			/* the socket's peer address, text */
+	struct ipaddr peer_addr;
+	struct ipaddr client_addr;	/* this request's client (ri.client) */
 	enum conn_state state;
 	int closes_pending;
 	bool reading;			/* uv_read_start is active */
@@ -177,5 +182,23 @@ void local_response(struct conn *c, int status, const char *ctype, const char *e
 		    size_t len);
 void errpage_send(struct conn *c, int status, const char *error_code, const char *message,
 		  const char *extra_headers);
+
+/* defence.c: what runs before and right after authentication */
+/* Sets ri.client from the peer and X-Forwarded-For (trusted proxies only),
+ * then applies network.ip_rules and the per-address rate limits. Returns 0
+ * to go on, or -1 when it answered (403 or 429). */
+int defence_before_auth(struct conn *c, const struct h1_message *m);
+/* Per-user rate limits once the user is known: 0 to go on, -1 answered. */
+int defence_after_auth(struct conn *c);
+/* Whether a password login for user from c's client is locked out now
+ * (memory marks only: the store is asked off the loop). Answers 429 and
+ * returns true when it is. */
+bool defence_locked(struct conn *c, const char *user);
+/* Remembers that key ("user:NAME", "ip:KEY") is locked until (Unix ms). */
+void defence_mark_locked(struct worker *w, const char *key, int64_t until);
+/* Sends the 429 of a lockout: retry after until (Unix ms). */
+void defence_send_locked(struct conn *c, int64_t until, bool by_address);
+/* Unix time in milliseconds (lockouts are shared by instances: wall clock). */
+int64_t defence_wall_ms(void);
 
 #endif

@@ -787,7 +787,7 @@ static bool request_is_unambiguous(struct conn *c)
 				       c->body.len, r->field, c->w->params, &err);
 	if (rc == 0)
 		return true;
-	log_info("refused %s %s from %s: %s request_id=%s", c->ri.method, c->ri.path, c->peer, err,
+	log_info("refused %s %s from %s: %s request_id=%s", c->ri.method, c->ri.path, c->ri.client, err,
 		 c->ri.request_id);
 	c->keep_alive = c->keep_alive && c->req_body_done;
 	errpage_send(c, 400, "INVALID_PARAMETER_VALUE", err, NULL);

@@ -7,6 +7,7 @@
 #include "http/resolve.h"
 #include "http/conn.h"
 #include "http/upfetch.h"
+#include "audit/metrics.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/pct.h"
@@ -87,9 +88,11 @@ bool resolve_cached(struct worker *w, enum resolve_kind k, const char *key, char
 		struct rc_entry *e = &set[i];
 		if (e->expires > now && e->hash == h && e->kind == k && strcmp(e->key, key) == 0) {
 			snprintf(out, cap, "%s", e->value);
+			metrics_count(w->srv->metrics, w->id, MC_RESOLVE_CACHE_HIT);
 			return true;
 		}
 	}
+	metrics_count(w->srv->metrics, w->id, MC_RESOLVE_CACHE_MISS);
 	return false;
 }
 

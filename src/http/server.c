@@ -3,6 +3,10 @@
  * SO_REUSEPORT listeners, so connections never move between threads. A reload
  * builds a new runtime snapshot and posts it to every worker's mailbox. */
 #include "http/server.h"
+#include "http/admin_listen.h"
+#include "audit/metrics.h"
+#include "core/slot_table.h"
+#include "authn/lockout.h"
 #include "http/authz_stage.h"
 #include "http/audit_events.h"
 #include "http/resolve.h"
@@ -323,6 +327,7 @@ static void reload(struct server *srv, const char *why)
 	}
 	cred_cache_clear(srv->cache);
 	cred_cache_clear(srv->token_cache);
+	audit_log_set_syslog(srv->audit, nc->audit_syslog);
 	publish(srv, rt);
 	log_info("reloaded: %zu user(s) from %s", rt->users->n, rt->cfg->htpasswd);
 	(void)audit_log_security(srv->audit, "ConfigReload", NULL, NULL, NULL, NULL, json_pack("{s:s}", "why", why),
@@ -374,8 +379,10 @@ static bool raise_to(atomic_uint_least64_t *a, uint64_t v)
 
 void server_note_generations(struct server *srv, uint64_t creds, uint64_t grants)
 {
-	if (raise_to(&srv->gen_creds, creds))
+	if (raise_to(&srv->gen_creds, creds)) {
 		cred_cache_clear(srv->cache);	/* a password changed: every cached success goes */
+		slot_table_clear(srv->lockmarks);	/* and an operator may have lifted a lockout */
+	}
 	raise_to(&srv->gen_grants, grants);
 }
 
@@ -397,6 +404,21 @@ static void poll_generations(struct server *srv)
 	free(err);
 }
 
+static void observe_audit(void *ctx, uint64_t micros, int ok)
+{
+	metrics_audit_write(ctx, micros, ok);
+}
+
+static void prune_lockouts(struct server *srv)
+{
+	const struct config *cfg = srv->rt->cfg;
+	struct lockout_params p = { .window = cfg->lockout_window, .max_duration = cfg->lockout_max_duration };
+	char *err = NULL;
+	if (lockout_prune(srv->store, defence_wall_ms(), &p, &p, &err))
+		log_error("pruning lockout counters: %s", err ? err : "store error");
+	free(err);
+}
+
 static void on_audit_commit(uv_timer_t *t)
 {
 	struct server *srv = t->data;
@@ -414,6 +436,8 @@ static void on_watch(uv_timer_t *t)
 	if (htpasswd_changed(srv->rt->users, srv->rt->cfg->htpasswd))
 		reload(srv, "htpasswd file changed");
 	poll_generations(srv);
+	if (++srv->watch_ticks % 300 == 0)	/* every minute */
+		prune_lockouts(srv);
 }
 
 int server_run(const struct config_overrides *ov)
@@ -452,14 +476,23 @@ int server_run(const struct config_overrides *ov)
 			free(serr);
 			return 1;
 		}
+		audit_log_set_syslog(srv->audit, cfg->audit_syslog);
 	}
 	poll_generations(srv);
 	srv->nworkers = cfg->workers > 0 ? cfg->workers : (int)uv_available_parallelism();
+	srv->metrics = metrics_new(srv->nworkers);
+	if (srv->audit)
+		audit_log_set_observer(srv->audit, observe_audit, srv->metrics);
+	srv->lockmarks = slot_table_new(16384);
 	srv->workers = mem_calloc((size_t)srv->nworkers, sizeof *srv->workers);
 	for (int i = 0; i < srv->nworkers; i++)
 		if (worker_init(srv, &srv->workers[i], i))
 			return 1;
 	uv_loop_init(&srv->loop);
+	if (cfg->admin_host && admin_listen_start(srv, cfg->admin_host, cfg->admin_port)) {
+		uv_run(&srv->loop, UV_RUN_NOWAIT);
+		return 1;
+	}
 	uv_signal_t *sigs[] = { &srv->sig_hup, &srv->sig_term, &srv->sig_int, &srv->sig_usr1 };
 	int nums[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	for (int i = 0; i < 4; i++) {
@@ -494,6 +527,7 @@ int server_run(const struct config_overrides *ov)
 		free(w->params);
 		pthread_mutex_destroy(&w->mbox_lock);
 	}
+	admin_listen_stop(srv);
 	for (int i = 0; i < 4; i++)
 		uv_close((uv_handle_t *)sigs[i], NULL);
 	uv_close((uv_handle_t *)&srv->watch_timer, NULL);
@@ -507,6 +541,8 @@ int server_run(const struct config_overrides *ov)
 	store_close(srv->store);
 	access_log_close(srv->alog);
 	audit_log_close(srv->audit);
+	metrics_free(srv->metrics);
+	slot_table_free(srv->lockmarks);
 	free(srv);
 	log_info("stopped");
 	return 0;

@@ -94,10 +94,14 @@ struct server {
 	uint64_t gen_polled_ms;
 	struct access_log *alog;
 	struct audit_log *audit;	/* NULL: audit.path off */
+	struct metrics *metrics;	/* one shard per worker */
+	struct slot_table *lockmarks;	/* keys known to be locked out (until, Unix ms) */
+	struct admin_listener *admin;	/* metrics and health listener, or NULL */
 	uv_timer_t audit_timer;		/* group commit, every 100 ms */
 	uv_loop_t loop;			/* main thread: signals, file watching */
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
 	uv_timer_t watch_timer;
+	unsigned watch_ticks;
 	bool stopping;
 };
 

@@ -3,6 +3,7 @@
  * them), writes and reads on behalf of the proxy. Loop-thread only. */
 #include "http/conn.h"
 #include "core/log.h"
+#include "audit/metrics.h"
 #include "core/mem.h"
 #include <stdlib.h>
 #include <string.h>
@@ -224,9 +225,11 @@ void upstream_acquire(struct worker *w, struct conn *c, upstream_ready_cb cb)
 		u->reusable = true;
 		buf_reset(&u->in);
 		c->up = u;
+		metrics_count(w->srv->metrics, w->id, MC_UPSTREAM_REUSE);
 		cb(c, 0);
 		return;
 	}
+	metrics_count(w->srv->metrics, w->id, MC_UPSTREAM_CONNECT);
 	struct upstream *u = mem_calloc(1, sizeof *u);
 	u->w = w;
 	u->c = c;

@@ -53,5 +53,14 @@ const struct migration migrations[] = {
 	  ");\n"
 	  "INSERT INTO generations (name, value) VALUES ('credentials', 0);\n"
 	  "INSERT INTO generations (name, value) VALUES ('grants', 0)" },
+	{ 3, "brute-force lockout counters (shared by instances on one store)",
+	  "CREATE TABLE lockouts (\n"
+	  "  key TEXT PRIMARY KEY,\n"
+	  "  failures BIGINT NOT NULL,\n"
+	  "  window_start BIGINT NOT NULL,\n"
+	  "  locked_until BIGINT NOT NULL,\n"
+	  "  strikes BIGINT NOT NULL,\n"
+	  "  updated_at BIGINT NOT NULL\n"
+	  ")" },
 	{ 0, NULL, NULL },
 };

@@ -76,6 +76,10 @@ class Gateway:
             yaml += f"auth:\n  htpasswd: {self.htpasswd}\n"
         if "access_log:" not in extra_yaml:
             yaml += f"access_log:\n  path: {self.access_log}\n"
+        self.admin_port = None
+        if "admin:" not in extra_yaml:
+            self.admin_port = free_port()
+            yaml += f"admin:\n  listen: 127.0.0.1:{self.admin_port}\n"
         with open(self.config, "w") as f:
             f.write(yaml)
         self.args = args or []

@@ -33,7 +33,7 @@ static void test_open_and_migrate(void **state)
 {
 	char path[256];
 	struct store *s = open_tmp(path, sizeof path);
-	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_schema_version(s), 3);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -43,7 +43,7 @@ static void test_open_and_migrate(void **state)
 	snprintf(uri, sizeof uri, "sqlite:///%s", path);
 	char *err = NULL;
 	assert_int_equal(store_open(uri, &s, &err), 0);
-	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_schema_version(s), 3);
 	store_close(s);
 	unlink(path);
 	assert_int_equal(store_open("mysql://x", &s, &err), -EINVAL);
@@ -109,7 +109,7 @@ static void test_users_groups_grants(void **state)
 	assert_int_equal(users_delete(s, "alice", &err), 0);
 	assert_int_equal(users_delete(s, "alice", &err), -ENOENT);
 	char owner[128];
-	assert_int_equal(tokens_verify(s, tok, time(NULL), owner, &err), -EACCES);
+	assert_int_equal(tokens_verify(s, tok, time(NULL), owner, NULL, &err), -EACCES);
 	struct store_rows r;
 	assert_int_equal(grants_list(s, &r, &err), 0);
 	assert_int_equal(r.nrows, 1);	/* only zed's pattern is left */
@@ -132,14 +132,18 @@ static void test_tokens(void **state)
 	assert_int_equal(tokens_create(s, "bob", "ci", 0, tok2, &err), -EEXIST);
 	free(err);
 	err = NULL;
-	assert_int_equal(tokens_verify(s, tok, now, owner, &err), 0);
+	bool first = false;
+	assert_int_equal(tokens_verify(s, tok, now, owner, &first, &err), 0);
+	assert_true(first);	/* the first use is told once */
+	assert_int_equal(tokens_verify(s, tok, now, owner, &first, &err), 0);
+	assert_false(first);
 	assert_string_equal(owner, "bob");
-	assert_int_equal(tokens_verify(s, tok, now + 100, owner, &err), -EACCES);	/* expired */
+	assert_int_equal(tokens_verify(s, tok, now + 100, owner, NULL, &err), -EACCES);	/* expired */
 	char wrong[TOKEN_MAX];
 	strcpy(wrong, tok);
 	wrong[30] = wrong[30] == 'A' ? 'B' : 'A';
-	assert_int_equal(tokens_verify(s, wrong, now, owner, &err), -EACCES);
-	assert_int_equal(tokens_verify(s, "mlg_short", now, owner, &err), -EACCES);
+	assert_int_equal(tokens_verify(s, wrong, now, owner, NULL, &err), -EACCES);
+	assert_int_equal(tokens_verify(s, "mlg_short", now, owner, NULL, &err), -EACCES);
 	struct store_rows r;
 	assert_int_equal(tokens_list(s, "bob", &r, &err), 0);
 	assert_int_equal(r.nrows, 1);
@@ -154,7 +158,7 @@ static void test_tokens(void **state)
 	store_rows_free(&r);
 	assert_int_equal(tokens_revoke(s, id, &err), 0);
 	assert_int_equal(tokens_revoke(s, id, &err), -ENOENT);
-	assert_int_equal(tokens_verify(s, tok, now, owner, &err), -EACCES);
+	assert_int_equal(tokens_verify(s, tok, now, owner, NULL, &err), -EACCES);
 	store_close(s);
 	unlink(path);
 }
