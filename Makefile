@@ -3,7 +3,7 @@
 # WERROR=1 (the default when CI=true) turns warnings into errors.
 
 CC      ?= cc
-PKGS    := libuv openssl libfyaml jansson apr-util-1 apr-1 libcrypt sqlite3 libpq
+PKGS    := libuv openssl libfyaml jansson apr-util-1 apr-1 libcrypt sqlite3 libpq zlib
 SRCDIRS := src/core src/config src/http src/tls src/authn src/authz src/store src/audit src/cli
 SRCS    := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))
 LIBSRCS := $(filter-out src/main.c,$(SRCS))

@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "grant", cli_grant, "give a user or @group a level on an experiment, model or name pattern" },
 	{ "revoke", cli_revoke, "take a grant away" },
 	{ "token", cli_token, "personal access tokens: create, list, revoke" },
+	{ "report", cli_report, "access-log report: failed logins by address and user, stuffing, sharing, routes, latency" },
 	{ "lockout", cli_lockout, "brute-force lockouts: list them, clear one early" },
 	{ "audit", cli_audit, "verify an audit log's chain: the first record changed, removed, inserted or reordered" },
 	{ "routes", cli_routes, "the MLflow routes and the level each needs (--json for tools)" },

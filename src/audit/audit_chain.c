@@ -68,25 +68,18 @@ static void mac_hex(const uint8_t *key, const void *data, size_t len, char out[A
 	hex_encode(md, 32, out);
 }
 
-int audit_chain_append(struct audit_chain *ch, json_t *fields, struct buf *out)
+int audit_chain_append_raw(struct audit_chain *ch, const char *members, size_t len, struct buf *out)
 {
-	if (json_object_get(fields, "seq") || json_object_get(fields, "prev") || json_object_get(fields, "mac"))
-		return -EINVAL;	/* those are the chain's */
-	char *fj = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);	/* "{...}" */
-	if (fj == NULL)
-		return -ENOMEM;
-	size_t fl = strlen(fj);
 	size_t start = out->len;
 	/* {"seq":N,<fields>,"prev":"..." -- then the mac over exactly that */
 	int rc = buf_printf(out, "{\"seq\":%llu", (unsigned long long)(ch->seq + 1));
-	if (rc == 0 && fl > 2) {
+	if (rc == 0 && len > 0) {
 		rc = buf_append(out, ",", 1);
 		if (rc == 0)
-			rc = buf_append(out, fj + 1, fl - 2);
+			rc = buf_append(out, members, len);
 	}
 	if (rc == 0)
 		rc = buf_printf(out, ",\"prev\":\"%s\"", ch->prev);
-	free(fj);
 	if (rc == 0) {
 		char mac[AUDIT_HEX];
 		mac_hex(ch->key, out->data + start, out->len - start, mac);
@@ -104,6 +97,19 @@ int audit_chain_append(struct audit_chain *ch, json_t *fields, struct buf *out)
 	memcpy(ch->prev, next, AUDIT_HEX);
 	ch->seq++;
 	return 0;
+}
+
+int audit_chain_append(struct audit_chain *ch, json_t *fields, struct buf *out)
+{
+	if (json_object_get(fields, "seq") || json_object_get(fields, "prev") || json_object_get(fields, "mac"))
+		return -EINVAL;	/* those are the chain's */
+	char *fj = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);	/* "{...}" */
+	if (fj == NULL)
+		return -ENOMEM;
+	size_t fl = strlen(fj);
+	int rc = audit_chain_append_raw(ch, fj + 1, fl > 2 ? fl - 2 : 0, out);
+	free(fj);
+	return rc;
 }
 
 const char *audit_problem_text(enum audit_problem p)

@@ -33,6 +33,10 @@ void audit_chain_init(struct audit_chain *ch, const uint8_t key[AUDIT_KEY_LEN]);
  * record's; "seq", "prev" and "mac" are set here) to out and advances the
  * chain. Returns 0, or -ENOMEM/-ENOBUFS (out is left as it was). */
 int audit_chain_append(struct audit_chain *ch, json_t *fields, struct buf *out);
+/* The same for fields already written as JSON object members without the
+ * braces ("\"time\":\"...\",\"user\":..."; len may be 0). The caller
+ * vouches that they are valid JSON members and hold no seq, prev or mac. */
+int audit_chain_append_raw(struct audit_chain *ch, const char *members, size_t len, struct buf *out);
 
 enum audit_problem {
 	AUDIT_OK = 0,

@@ -276,16 +276,19 @@ static void cut_back(struct audit_log *al, off_t size)
 		close(rfd);
 }
 
-int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n)
+/* Chains and writes n records: rec(i) appends record i to the batch. */
+static int append_batch(struct audit_log *al, size_t n, int (*rec)(struct audit_chain *ch, size_t i, const void *ctx,
+								  struct buf *b),
+			const void *ctx)
 {
 	uint64_t t0 = al->observe ? now_us() : 0;
 	struct buf b;
-	buf_init(&b, n * 64 * 1024);
+	buf_init(&b, n * 64 * 1024 + 4096);
 	pthread_mutex_lock(&al->lock);
 	struct audit_chain before = al->ch;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = audit_chain_append(&al->ch, fields[i], &b);
+		rc = rec(&al->ch, i, ctx, &b);
 	struct stat st;
 	off_t size = fstat(al->fd, &st) == 0 ? st.st_size : -1;
 	if (rc == 0)
@@ -318,6 +321,34 @@ int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n)
 	if (al->observe)
 		al->observe(al->observe_ctx, now_us() - t0, rc == 0);
 	return rc;
+}
+
+static int rec_json(struct audit_chain *ch, size_t i, const void *ctx, struct buf *b)
+{
+	json_t *const *fields = ctx;
+	return audit_chain_append(ch, fields[i], b);
+}
+
+int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n)
+{
+	return append_batch(al, n, rec_json, fields);
+}
+
+struct raw_batch {
+	const char *members;
+	const size_t *off;
+};
+
+static int rec_raw(struct audit_chain *ch, size_t i, const void *ctx, struct buf *b)
+{
+	const struct raw_batch *rb = ctx;
+	return audit_chain_append_raw(ch, rb->members + rb->off[i], rb->off[i + 1] - rb->off[i], b);
+}
+
+int audit_log_append_raw(struct audit_log *al, const char *members, const size_t *off, size_t n)
+{
+	struct raw_batch rb = { members, off };
+	return append_batch(al, n, rec_raw, &rb);
 }
 
 void audit_log_set_syslog(struct audit_log *al, bool on)

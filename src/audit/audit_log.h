@@ -20,6 +20,11 @@ int audit_log_open(const char *path, const char *key_path, struct audit_log **ou
 /* Appends n records in order with one write(2). Returns 0 or -errno (then
  * none of them is in the file, and the log is failed). */
 int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n);
+/* The same for records already serialised as JSON object members without
+ * braces (audit_chain_append_raw): record i is members[off[i] .. off[i+1]).
+ * The hot path: workers write their records outside the log's lock, which
+ * then only chains, authenticates and writes. */
+int audit_log_append_raw(struct audit_log *al, const char *members, const size_t *off, size_t n);
 /* Appends one record (fields: the record's keys, in order). Returns 0 or
  * -errno (the log is then failed). */
 int audit_log_record(struct audit_log *al, json_t *fields, bool durable);

@@ -371,18 +371,25 @@ enum route_family mlflow_routes_family_parse(const char *name)
 	return FAM_COUNT;
 }
 
-enum route_family mlflow_routes_family(const char *method, const char *path, size_t len)
+enum route_family mlflow_routes_family_of(const struct route_match *m, const char *method, const char *path,
+					 size_t len)
 {
-	struct route_match m;
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-	if (mlflow_routes_match(method, path, len, &m) == 0) {
-		const struct mlflow_route *r = m.route;
+	if (m != NULL) {
+		const struct mlflow_route *r = m->route;
 		if (r->resource == RES_GRAPHQL || strcmp(r->path, "/graphql") == 0)
 			return FAM_GRAPHQL;
 		if (r->resource == RES_LOCAL)
 			return FAM_ADMIN;
 		if (r->resource == RES_ARTIFACT || strstr(r->path, "artifact") != NULL)
 			return get ? FAM_ARTIFACT_READ : FAM_ARTIFACT_WRITE;
+		if (r->versions == 0 && r->resource == RES_NONE) {
+			if (strcmp(r->path, "/health") == 0)
+				return FAM_HEALTH;
+			if (strcmp(r->path, "/version") == 0)
+				return FAM_API_READ;
+			return FAM_UI;	/* hand-registered pages and static files */
+		}
 		if (strstr(r->path, "search") != NULL || strstr(r->path, "/list") != NULL)
 			return FAM_SEARCH;
 		return get ? FAM_API_READ : FAM_API_WRITE;
@@ -393,4 +400,11 @@ enum route_family mlflow_routes_family(const char *method, const char *path, siz
 	    (len >= 8 && memcmp(path, "/graphql", 8) == 0))
 		return FAM_API_OTHER;
 	return FAM_UI;
+}
+
+enum route_family mlflow_routes_family(const char *method, const char *path, size_t len)
+{
+	struct route_match m;
+	bool found = mlflow_routes_match(method, path, len, &m) == 0;
+	return mlflow_routes_family_of(found ? &m : NULL, method, path, len);
 }

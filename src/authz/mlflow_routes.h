@@ -75,6 +75,9 @@ enum route_family {
 };
 /* The family of method + path (after the mount, no query). */
 enum route_family mlflow_routes_family(const char *method, const char *path, size_t len);
+/* The same from a match already made (m NULL: nothing matched). */
+enum route_family mlflow_routes_family_of(const struct route_match *m, const char *method, const char *path,
+					 size_t len);
 const char *mlflow_routes_family_name(enum route_family f);
 /* FAM_COUNT when name is not a family. */
 enum route_family mlflow_routes_family_parse(const char *name);

@@ -17,6 +17,7 @@ int cli_access_review(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_lockout(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 /* Reads a new password (no-echo prompt, asked twice, or the first line of
  * stdin) and writes its bcrypt (cost 12) hash into hash[128]. Prints why and

@@ -368,7 +368,7 @@ void conn_log_access(struct conn *c)
 		return;
 	struct access_entry e = {
 		.remote_addr = c->ri.client[0] ? c->ri.client : c->peer,
-		.user = c->ri.user,
+		.user = c->ri.user[0] ? c->ri.user : c->ri.attempted,
 		.method = c->ri.method,
 		.target = c->ri.target,
 		.minor_version = c->ri.minor_version,
@@ -720,7 +720,8 @@ void conn_after_auth(struct conn *c, const char *user)
 	if (user == NULL) {
 		metrics_auth_failure(c->w->srv->metrics, c->ri.auth && strcmp(c->ri.auth, "token") == 0 ? AF_INVALID_TOKEN : AF_INVALID);
 		log_info("authentication failed for %s \"%s\" from %s request_id=%s", c->ri.user[0] ? "user" : "a token",
-			 c->ri.user, c->peer, c->ri.request_id);
+			 c->ri.user, c->ri.client, c->ri.request_id);
+		memcpy(c->ri.attempted, c->ri.user, sizeof c->ri.attempted);
 		c->ri.user[0] = '\0';
 		char hdr[300];
 		snprintf(hdr, sizeof hdr, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",

@@ -35,6 +35,7 @@ struct req_info {
 	char *host;
 	char request_id[72];
 	char user[128];		/* authenticated user, "" if none */
+	char attempted[128];	/* the name given with refused credentials (access log, as nginx's $remote_user) */
 	const char *auth;	/* "password", "token" or NULL (static strings) */
 	char client[64];	/* the client's address (behind trusted proxies: from X-Forwarded-For) */
 	int family;		/* enum route_family, for metrics and rate limits */

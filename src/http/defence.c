@@ -133,6 +133,7 @@ void defence_send_locked(struct conn *c, int64_t until, bool by_address)
 {
 	int64_t now = defence_wall_ms();
 	metrics_auth_failure(c->w->srv->metrics, AF_LOCKED_OUT);
+	memcpy(c->ri.attempted, c->ri.user, sizeof c->ri.attempted);
 	c->ri.user[0] = '\0';
 	send_429(c, until > now ? (uint64_t)(until - now) : 1000,
 		 by_address ? "Too many failed logins from your address; password logins are paused (tokens still work)"

@@ -222,7 +222,8 @@ static void *worker_main(void *arg)
 	authz_worker_free(w);
 	resolve_worker_free(w);
 	audit_worker_flush(w);
-	free(w->aq.fields);
+	buf_free(&w->aq.members);
+	free(w->aq.off);
 	free(w->aq.waiting);
 	atomic_fetch_add(&workers_done, 1);
 	return NULL;

@@ -73,7 +73,8 @@ struct worker {
 	struct az_load *azloads;	/* loads of those under way */
 	struct buf alog_pending;	/* access log lines not yet written */
 	struct audit_queue {		/* audit records not yet written (one write per loop iteration) */
-		json_t **fields;
+		struct buf members;	/* the records' JSON members, back to back */
+		size_t *off;		/* record i is members[off[i] .. off[i + 1]) */
 		struct conn **waiting;	/* the change that goes on once its intent is written, or NULL */
 		size_t n, cap;
 	} aq;

@@ -1,0 +1,477 @@
+/* Access-log line parsing (see log_line.h). Written for speed: `mlgate
+ * report` reads gigabytes, so there is one pass over each line and no
+ * allocation. */
+#include "audit/log_line.h"
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+static const char *const format_names[LOG_FMT_COUNT] = { "combined", "mlflow_access", "mlgate", "json" };
+
+const char *log_line_format_name(enum log_format f)
+{
+	return f < LOG_FMT_COUNT ? format_names[f] : "unknown";
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *s, size_t n, size_t at, size_t count, int *out)
+{
+	if (at + count > n)
+		return -1;
+	int v = 0;
+	for (size_t i = 0; i < count; i++) {
+		char c = s[at + i];
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int month_of(const char *m)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int i = 0; i < 12; i++)
+		if (memcmp(names + i * 3, m, 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+static int offset_seconds(const char *s, size_t n, size_t at, int64_t *off)
+{
+	/* "Z", "+hhmm", "+hh:mm", "-hhmm" */
+	if (at < n && s[at] == 'Z') {
+		*off = 0;
+		return at + 1 == n ? 0 : -1;
+	}
+	if (at >= n || (s[at] != '+' && s[at] != '-'))
+		return -1;
+	int hh, mm;
+	size_t p = at + 1;
+	if (digits(s, n, p, 2, &hh))
+		return -1;
+	p += 2;
+	if (p < n && s[p] == ':')
+		p++;
+	if (digits(s, n, p, 2, &mm) || p + 2 != n || hh > 23 || mm > 59)
+		return -1;
+	*off = (hh * 3600 + mm * 60) * (s[at] == '-' ? -1 : 1);
+	return 0;
+}
+
+int log_line_time(const char *s, size_t n, int64_t *out)
+{
+	int y, mo, d, h, mi, se;
+	int64_t off = 0;
+	if (n >= 26 && s[2] == '/' && s[6] == '/' && s[11] == ':') {
+		/* 10/Oct/2000:13:55:36 -0700 */
+		if (digits(s, n, 0, 2, &d) || (mo = month_of(s + 3)) == 0 || digits(s, n, 7, 4, &y) ||
+		    digits(s, n, 12, 2, &h) || s[14] != ':' || digits(s, n, 15, 2, &mi) || s[17] != ':' ||
+		    digits(s, n, 18, 2, &se) || s[20] != ' ' || offset_seconds(s, n, 21, &off))
+			return -EINVAL;
+	} else if (n >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ')) {
+		if (digits(s, n, 0, 4, &y) || digits(s, n, 5, 2, &mo) || digits(s, n, 8, 2, &d) ||
+		    digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' ||
+		    digits(s, n, 17, 2, &se))
+			return -EINVAL;
+		size_t p = 19;
+		if (p < n && s[p] == '.') {
+			p++;
+			while (p < n && s[p] >= '0' && s[p] <= '9')
+				p++;
+		}
+		if (p == n)
+			off = 0;	/* no zone: read as UTC */
+		else if (offset_seconds(s, n, p, &off))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return -EINVAL;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+	return 0;
+}
+
+/* A number of seconds with up to three decimals ("0.123", "12") as ms. */
+static int seconds_ms(const char *s, size_t n, int64_t *ms)
+{
+	size_t i = 0;
+	int64_t whole = 0;
+	if (n == 0)
+		return -1;
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		if (whole > 100000000)
+			return -1;
+		whole = whole * 10 + (s[i++] - '0');
+	}
+	if (i == 0)
+		return -1;
+	int64_t frac = 0;
+	int fd = 0;
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			if (fd < 3) {
+				frac = frac * 10 + (s[i] - '0');
+				fd++;
+			}
+			i++;
+		}
+	}
+	if (i != n)
+		return -1;
+	while (fd++ < 3)
+		frac *= 10;
+	*ms = whole * 1000 + frac;
+	return 0;
+}
+
+/* nginx lists several upstream times ("0.010, 0.020" after a retry, " : "
+ * after an internal redirect): their sum is MLflow's share. */
+static int upstream_ms(const char *s, size_t n, int64_t *ms)
+{
+	if (n == 1 && s[0] == '-') {
+		*ms = -1;
+		return 0;
+	}
+	int64_t sum = 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != ',' && s[j] != ' ' && s[j] != ':')
+			j++;
+		int64_t v;
+		if (j > i) {
+			if (j - i == 1 && s[i] == '-')
+				v = 0;
+			else if (seconds_ms(s + i, j - i, &v))
+				return -1;
+			sum += v;
+		}
+		i = j;
+		while (i < n && (s[i] == ',' || s[i] == ' ' || s[i] == ':'))
+			i++;
+	}
+	*ms = sum;
+	return 0;
+}
+
+/* The end of a quoted field starting at s[at] == '"' (nginx escapes '"' and
+ * '\' with a backslash): the index of the closing quote, or -1. */
+static long quoted_end(const char *s, size_t n, size_t at)
+{
+	size_t i = at + 1;
+	while (i < n) {
+		const char *q = memchr(s + i, '"', n - i);
+		if (q == NULL)
+			return -1;
+		size_t k = (size_t)(q - s);
+		/* count the backslashes before it */
+		size_t b = 0;
+		while (k - b > at + 1 && s[k - b - 1] == '\\')
+			b++;
+		if (b % 2 == 0)
+			return (long)k;
+		i = k + 1;
+	}
+	return -1;
+}
+
+static void request_line(struct log_rec *r, const char *s, size_t n)
+{
+	/* "GET /path?q HTTP/1.1"; anything else leaves method empty */
+	const char *sp = memchr(s, ' ', n);
+	if (sp == NULL)
+		return;
+	size_t ml = (size_t)(sp - s);
+	const char *t = sp + 1;
+	size_t rest = n - ml - 1;
+	const char *sp2 = memchr(t, ' ', rest);
+	size_t tl = sp2 ? (size_t)(sp2 - t) : rest;
+	if (ml == 0 || tl == 0)
+		return;
+	r->method = (struct log_str){ s, ml };
+	const char *q = memchr(t, '?', tl);
+	r->path = (struct log_str){ t, q ? (size_t)(q - t) : tl };
+}
+
+static int parse_uint(const char *s, size_t n, uint64_t *v)
+{
+	if (n == 0 || n > 19)
+		return -1;
+	uint64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+static int cached_time(const char *s, size_t n, struct log_time_cache *tc, int64_t *out)
+{
+	if (tc && tc->n == n && memcmp(tc->text, s, n) == 0) {
+		*out = tc->value;
+		return 0;
+	}
+	int rc = log_line_time(s, n, out);
+	if (rc == 0 && tc && n <= sizeof tc->text) {
+		memcpy(tc->text, s, n);
+		tc->n = n;
+		tc->value = *out;
+	}
+	return rc;
+}
+
+static int parse_text(const char *s, size_t n, struct log_rec *r, struct log_time_cache *tc)
+{
+	const char *sp = memchr(s, ' ', n);
+	if (sp == NULL || sp == s)
+		return -EINVAL;
+	r->addr = (struct log_str){ s, (size_t)(sp - s) };
+	size_t i = (size_t)(sp - s) + 1;
+	/* ident ("-"), then the user up to " [" (user names may hold spaces) */
+	const char *sp2 = memchr(s + i, ' ', n - i);
+	if (sp2 == NULL)
+		return -EINVAL;
+	i = (size_t)(sp2 - s) + 1;
+	const char *lb = memchr(s + i, '[', n - i);
+	if (lb == NULL || lb == s + i || lb[-1] != ' ')
+		return -EINVAL;
+	size_t ul = (size_t)(lb - 1 - (s + i));
+	if (!(ul == 1 && s[i] == '-'))
+		r->user = (struct log_str){ s + i, ul };
+	i = (size_t)(lb - s) + 1;
+	const char *rb = memchr(s + i, ']', n - i);
+	if (rb == NULL || cached_time(s + i, (size_t)(rb - (s + i)), tc, &r->time))
+		return -EINVAL;
+	i = (size_t)(rb - s) + 1;
+	if (i + 1 >= n || s[i] != ' ' || s[i + 1] != '"')
+		return -EINVAL;
+	long qe = quoted_end(s, n, i + 1);
+	if (qe < 0)
+		return -EINVAL;
+	request_line(r, s + i + 2, (size_t)qe - i - 2);
+	i = (size_t)qe + 1;
+	/* STATUS BYTES */
+	if (i + 4 >= n || s[i] != ' ')
+		return -EINVAL;
+	i++;
+	uint64_t st;
+	if (parse_uint(s + i, 3, &st) || st < 100 || st > 999 || (i + 3 < n && s[i + 3] != ' '))
+		return -EINVAL;
+	r->status = (int)st;
+	i += 3;
+	if (i < n) {
+		i++;
+		const char *e = memchr(s + i, ' ', n - i);
+		size_t bl = e ? (size_t)(e - (s + i)) : n - i;
+		if (parse_uint(s + i, bl, &r->bytes))
+			return -EINVAL;
+		i += bl;
+	}
+	/* "REFERER" "UA" */
+	for (int f = 0; f < 2 && i < n; f++) {
+		if (i + 1 >= n || s[i] != ' ' || s[i + 1] != '"')
+			return -EINVAL;
+		qe = quoted_end(s, n, i + 1);
+		if (qe < 0)
+			return -EINVAL;
+		i = (size_t)qe + 1;
+	}
+	r->format = LOG_FMT_COMBINED;
+	if (i >= n)
+		return 0;
+	/* $request_time $upstream_response_time [request id] */
+	if (s[i] != ' ')
+		return -EINVAL;
+	i++;
+	const char *e = memchr(s + i, ' ', n - i);
+	size_t tl = e ? (size_t)(e - (s + i)) : n - i;
+	if (seconds_ms(s + i, tl, &r->request_ms))
+		return -EINVAL;
+	i += tl;
+	r->format = LOG_FMT_MLFLOW_ACCESS;
+	if (i >= n)
+		return 0;
+	i++;
+	/* nginx's upstream field may list several times ("0.1, 0.2", " : ");
+	 * mlgate writes one and then the request id */
+	size_t end = n;
+	if (memchr(s + i, ',', n - i) == NULL && memchr(s + i, ':', n - i) == NULL) {
+		const char *sp3 = memchr(s + i, ' ', n - i);
+		if (sp3 != NULL) {
+			end = (size_t)(sp3 - s);
+			if (memchr(sp3 + 1, ' ', n - end - 1) != NULL || end + 1 == n)
+				return -EINVAL;
+			r->format = LOG_FMT_MLGATE;
+		}
+	}
+	if (upstream_ms(s + i, end - i, &r->upstream_ms))
+		return -EINVAL;
+	return 0;
+}
+
+/* --- JSON lines ---------------------------------------------------------- */
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* A JSON string at s[i] == '"': its raw contents (escapes kept). */
+static long json_string_end(const char *s, size_t n, size_t i)
+{
+	for (size_t k = i + 1; k < n; k++) {
+		if (s[k] == '\\') {
+			k++;
+			continue;
+		}
+		if (s[k] == '"')
+			return (long)k;
+		if ((unsigned char)s[k] < 0x20)
+			return -1;
+	}
+	return -1;
+}
+
+/* A scalar value (string, number, true/false/null) at s[i]. */
+static long json_value(const char *s, size_t n, size_t i, struct log_str *v, bool *is_string)
+{
+	if (i >= n)
+		return -1;
+	if (s[i] == '"') {
+		long e = json_string_end(s, n, i);
+		if (e < 0)
+			return -1;
+		*v = (struct log_str){ s + i + 1, (size_t)e - i - 1 };
+		*is_string = true;
+		return e + 1;
+	}
+	size_t k = i;
+	while (k < n && s[k] != ',' && s[k] != '}' && s[k] != ' ')
+		k++;
+	if (k == i)
+		return -1;
+	*v = (struct log_str){ s + i, k - i };
+	*is_string = false;
+	return (long)k;
+}
+
+static bool key_is(struct log_str k, const char *name)
+{
+	size_t l = strlen(name);
+	return k.n == l && memcmp(k.p, name, l) == 0;
+}
+
+static int parse_json(const char *s, size_t n, struct log_rec *r, struct log_time_cache *tc)
+{
+	size_t i = skip_ws(s, n, 0);
+	if (i >= n || s[i] != '{')
+		return -EINVAL;
+	i++;
+	bool have_time = false, have_status = false;
+	struct log_str uri = { 0 }, request = { 0 };
+	for (;;) {
+		i = skip_ws(s, n, i);
+		if (i < n && s[i] == '}')
+			break;
+		if (i >= n || s[i] != '"')
+			return -EINVAL;
+		long ke = json_string_end(s, n, i);
+		if (ke < 0)
+			return -EINVAL;
+		struct log_str k = { s + i + 1, (size_t)ke - i - 1 };
+		i = skip_ws(s, n, (size_t)ke + 1);
+		if (i >= n || s[i] != ':')
+			return -EINVAL;
+		i = skip_ws(s, n, i + 1);
+		struct log_str v;
+		bool str;
+		long ve = json_value(s, n, i, &v, &str);
+		if (ve < 0)
+			return -EINVAL;
+		i = (size_t)ve;
+		bool null = !str && v.n == 4 && memcmp(v.p, "null", 4) == 0;
+		if (key_is(k, "remote_addr") || key_is(k, "client"))
+			r->addr = v;
+		else if ((key_is(k, "user") || key_is(k, "remote_user")) && !null && !(v.n == 1 && v.p[0] == '-'))
+			r->user = v;
+		else if (key_is(k, "time") || key_is(k, "time_iso8601") || key_is(k, "time_local")) {
+			if (cached_time(v.p, v.n, tc, &r->time))
+				return -EINVAL;
+			have_time = true;
+		} else if (key_is(k, "method") || key_is(k, "request_method"))
+			r->method = v;
+		else if (key_is(k, "uri") || key_is(k, "request_uri"))
+			uri = v;
+		else if (key_is(k, "request"))
+			request = v;
+		else if (key_is(k, "status")) {
+			uint64_t st;
+			if (parse_uint(v.p, v.n, &st) || st < 100 || st > 999)
+				return -EINVAL;
+			r->status = (int)st;
+			have_status = true;
+		} else if (key_is(k, "body_bytes_sent") && !null) {
+			if (parse_uint(v.p, v.n, &r->bytes))
+				return -EINVAL;
+		} else if (key_is(k, "request_time") && !null) {
+			if (seconds_ms(v.p, v.n, &r->request_ms))
+				return -EINVAL;
+		} else if (key_is(k, "upstream_response_time") && !null && v.n) {
+			if (upstream_ms(v.p, v.n, &r->upstream_ms))
+				return -EINVAL;
+		}
+		i = skip_ws(s, n, i);
+		if (i < n && s[i] == ',') {
+			i++;
+			continue;
+		}
+		if (i < n && s[i] == '}')
+			break;
+		return -EINVAL;
+	}
+	if (skip_ws(s, n, i + 1) != n || !have_time || !have_status || r->addr.n == 0)
+		return -EINVAL;
+	if (uri.n) {
+		const char *q = memchr(uri.p, '?', uri.n);
+		r->path = (struct log_str){ uri.p, q ? (size_t)(q - uri.p) : uri.n };
+	} else if (request.n) {
+		struct log_str m = r->method;
+		request_line(r, request.p, request.n);
+		if (m.n)
+			r->method = m;
+	}
+	r->format = LOG_FMT_JSON;
+	return 0;
+}
+
+int log_line_parse(const char *line, size_t len, struct log_rec *r, struct log_time_cache *tc)
+{
+	memset(r, 0, sizeof *r);
+	r->request_ms = -1;
+	r->upstream_ms = -1;
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		return -EINVAL;
+	if (line[0] == '{')
+		return parse_json(line, len, r, tc);
+	return parse_text(line, len, r, tc);
+}
