@@ -72,18 +72,26 @@ int audit_chain_append_raw(struct audit_chain *ch, const char *members, size_t l
 {
 	size_t start = out->len;
 	/* {"seq":N,<fields>,"prev":"..." -- then the mac over exactly that */
-	int rc = buf_printf(out, "{\"seq\":%llu", (unsigned long long)(ch->seq + 1));
+	char num[32];
+	int nl = 0;
+	for (unsigned long long v = (unsigned long long)(ch->seq + 1); v || nl == 0; v /= 10)
+		num[sizeof num - 1 - nl++] = (char)('0' + v % 10);
+	int rc = buf_append(out, "{\"seq\":", 7);
+	if (rc == 0)
+		rc = buf_append(out, num + sizeof num - nl, (size_t)nl);
 	if (rc == 0 && len > 0) {
 		rc = buf_append(out, ",", 1);
 		if (rc == 0)
 			rc = buf_append(out, members, len);
 	}
 	if (rc == 0)
-		rc = buf_printf(out, ",\"prev\":\"%s\"", ch->prev);
+		rc = buf_append(out, ",\"prev\":\"", 9) || buf_append(out, ch->prev, AUDIT_HEX - 1) ||
+		     buf_append(out, "\"", 1) ? -ENOBUFS : 0;
 	if (rc == 0) {
 		char mac[AUDIT_HEX];
 		mac_hex(ch->key, out->data + start, out->len - start, mac);
-		rc = buf_printf(out, ",\"mac\":\"%s\"}", mac);
+		rc = buf_append(out, ",\"mac\":\"", 8) || buf_append(out, mac, AUDIT_HEX - 1) ||
+		     buf_append(out, "\"}", 2) ? -ENOBUFS : 0;
 	}
 	char next[AUDIT_HEX];
 	if (rc == 0)

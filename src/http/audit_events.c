@@ -32,12 +32,26 @@ bool audit_route_changes_state(const struct mlflow_route *r)
 
 static void iso_now(char out[32])
 {
+	/* the date and time change once a second: formatted once a second per thread */
+	static __thread time_t sec = -1;
+	static __thread char head[24];
+	static __thread size_t hn;
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+	if (tv.tv_sec != sec) {
+		struct tm tm;
+		gmtime_r(&tv.tv_sec, &tm);
+		hn = strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
+		sec = tv.tv_sec;
+	}
+	memcpy(out, head, hn);
+	int ms = (int)(tv.tv_usec / 1000);
+	out[hn] = '.';
+	out[hn + 1] = (char)('0' + ms / 100);
+	out[hn + 2] = (char)('0' + ms / 10 % 10);
+	out[hn + 3] = (char)('0' + ms % 10);
+	out[hn + 4] = 'Z';
+	out[hn + 5] = '\0';
 }
 
 /* A JSON string of s[0..n): valid UTF-8 passes through, anything else
@@ -141,6 +155,60 @@ static json_t *created_resource(struct conn *c)
 	return o;
 }
 
+static const char *resource_key(enum route_resource k)
+{
+	switch (k) {
+	case RES_MODEL: return "model";
+	case RES_RUN: case RES_RUN_LIST: return "run";
+	case RES_TRACE: case RES_TRACE_LIST: return "trace";
+	case RES_LOGGED_MODEL: return "logged_model";
+	case RES_EXPERIMENT_NAME: return "experiment_name";
+	default: return "experiment";
+	}
+}
+
+/* ,"resource":{"run":["1"],...}: the ids authorisation read, grouped by
+ * kind in order of first appearance (as authz_job_resources builds them).
+ * false when there are none. */
+static bool jw_resources(struct conn *c, struct buf *b)
+{
+	const enum route_resource *kinds;
+	char *const *ids;
+	size_t n = authz_job_ids(c, &kinds, &ids);
+	if (n == 0)
+		return false;
+	buf_appends(b, ",\"resource\":{");
+	const char *done[8];
+	size_t ndone = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = resource_key(kinds[i]);
+		bool seen = false;
+		for (size_t d = 0; d < ndone && !seen; d++)
+			seen = done[d] == k;
+		if (seen)
+			continue;
+		if (ndone < sizeof done / sizeof done[0])
+			done[ndone++] = k;
+		if (ndone > 1)
+			buf_append(b, ",", 1);
+		buf_append(b, "\"", 1);
+		buf_appends(b, k);
+		buf_append(b, "\":[", 3);
+		bool first = true;
+		for (size_t m = i; m < n; m++) {
+			if (resource_key(kinds[m]) != k)
+				continue;
+			if (!first)
+				buf_append(b, ",", 1);
+			jw_string(b, ids[m], strlen(ids[m]));
+			first = false;
+		}
+		buf_append(b, "]", 1);
+	}
+	buf_append(b, "}", 1);
+	return true;
+}
+
 /* Writes the record's members (without braces) into the worker's queue and
  * enqueues it; outcome_status 0: none (an intent). Built by hand, not as a
  * jansson tree: this runs for every change MLflow is asked to make. */
@@ -169,11 +237,11 @@ static void enqueue(struct conn *c, const char *phase, int outcome_status, struc
 	jw_member(b, "action", c->route->rpc, false);
 	jw_member(b, "method", c->ri.method, false);
 	jw_member(b, "path", c->ri.path ? c->ri.path : "", false);
-	json_t *res = authz_job_resources(c);
-	if (res == NULL && c->body_buffered)
-		res = created_resource(c);
-	jw_json(b, "resource", res);
-	json_decref(res);
+	if (!jw_resources(c, b)) {
+		json_t *res = c->body_buffered ? created_resource(c) : NULL;
+		jw_json(b, "resource", res);
+		json_decref(res);
+	}
 	if (outcome_status) {
 		char o[96];
 		snprintf(o, sizeof o, ",\"outcome\":{\"status\":%d,\"by\":\"%s\"}", outcome_status,

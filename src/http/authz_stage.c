@@ -333,6 +333,16 @@ json_t *authz_job_resources(struct conn *c)
 	return o;
 }
 
+size_t authz_job_ids(struct conn *c, const enum route_resource **kinds, char *const **ids)
+{
+	struct authz_job *j = c->az;
+	if (j == NULL || j->nids == 0)
+		return 0;
+	*kinds = j->kinds;
+	*ids = j->ids;
+	return j->nids;
+}
+
 static void add_kind_id(struct authz_job *j, enum route_resource k, const char *v)
 {
 	j->ids = mem_realloc(j->ids, (j->nids + 1) * sizeof *j->ids);

@@ -5,6 +5,7 @@
  * authentication and, for JSON API calls, after the body was read whole. */
 #ifndef MG_AUTHZ_STAGE_H
 #define MG_AUTHZ_STAGE_H
+#include "authz/mlflow_routes.h"
 #include <stdbool.h>
 #include "authz/policy.h"
 
@@ -34,6 +35,9 @@ bool authz_can_read(struct conn *c, const struct az_user *u, enum resource_kind 
  * ({"experiment": [..]} style, kinds as keys), or NULL. */
 #include <jansson.h>
 json_t *authz_job_resources(struct conn *c);
+/* The ids authorisation read (kinds[i] says what ids[i] names); 0 when none.
+ * Valid until the request ends. */
+size_t authz_job_ids(struct conn *c, const enum route_resource **kinds, char *const **ids);
 
 /* Frees what the current request's authorisation kept. */
 void authz_job_free(struct conn *c);
