@@ -36,6 +36,13 @@ struct store *cli_open_store(int *argc, char **argv, const char *who);
 /* The htpasswd file named by the configuration cli_open_store read (the
  * default ./var/htpasswd without one). */
 const char *cli_htpasswd_path(void);
+/* Whether the configuration cli_open_store read keeps an audit log. */
+bool cli_audit_enabled(void);
+/* After an admin command that changed the store: its security record (the
+ * command line and who ran it) into the store's outbox, which a running
+ * gateway moves into its audit log. argv as main received it (from the
+ * command name on). */
+void cli_audit_command(int argc, char **argv);
 
 /* Parses the flags serve and check-config share into ov. Returns 0, 1 after
  * printing help, or 2 after a usage error. */

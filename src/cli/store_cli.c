@@ -14,9 +14,16 @@
 
 static char htpasswd_path[4096] = "./var/htpasswd";
 
+static bool audit_enabled = true;	/* the default configuration keeps one */
+
 const char *cli_htpasswd_path(void)
 {
 	return htpasswd_path;
+}
+
+bool cli_audit_enabled(void)
+{
+	return audit_enabled;
 }
 
 struct store *cli_open_store(int *argc, char **argv, const char *who)
@@ -45,6 +52,7 @@ struct store *cli_open_store(int *argc, char **argv, const char *who)
 			return NULL;
 		uri = cfg->store;
 		snprintf(htpasswd_path, sizeof htpasswd_path, "%s", cfg->htpasswd);
+		audit_enabled = strcmp(cfg->audit_path, "off") != 0;
 		if (strcmp(uri, "sqlite:///./var/mlgate.db") == 0 && mkdir(DEFAULT_STORE_DIR, 0700) == -1 &&
 		    errno != EEXIST) {
 			fprintf(stderr, "%s: cannot create %s: %s\n", who, DEFAULT_STORE_DIR, strerror(errno));

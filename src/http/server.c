@@ -7,6 +7,7 @@
 #include "audit/metrics.h"
 #include "core/slot_table.h"
 #include "authn/lockout.h"
+#include "audit/audit_outbox.h"
 #include "http/authz_stage.h"
 #include "http/audit_events.h"
 #include "http/resolve.h"
@@ -437,6 +438,8 @@ static void on_watch(uv_timer_t *t)
 	if (htpasswd_changed(srv->rt->users, srv->rt->cfg->htpasswd))
 		reload(srv, "htpasswd file changed");
 	poll_generations(srv);
+	if (srv->audit)	/* what the admin commands changed, into the audit log */
+		(void)audit_outbox_drain(srv->store, srv->audit, 100);
 	if (++srv->watch_ticks % 300 == 0)	/* every minute */
 		prune_lockouts(srv);
 }

@@ -62,5 +62,11 @@ const struct migration migrations[] = {
 	  "  strikes BIGINT NOT NULL,\n"
 	  "  updated_at BIGINT NOT NULL\n"
 	  ")" },
+	{ 4, "security events made by the admin commands, waiting for a gateway to chain them into its audit log",
+	  "CREATE TABLE audit_outbox (\n"
+	  "  id TEXT PRIMARY KEY,\n"
+	  "  created_at BIGINT NOT NULL,\n"
+	  "  record TEXT NOT NULL\n"
+	  ")" },
 	{ 0, NULL, NULL },
 };

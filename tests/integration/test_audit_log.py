@@ -161,3 +161,37 @@ def test_full_disk_refuses_changes_and_loses_nothing(gateway_factory, fake, tmp_
     r = verify(g, var / "audit.log")
     assert r.returncode == 0 and f"intact: {len(lines) + len(recs)} record(s)" in r.stdout, r.stdout + r.stderr
     assert "cannot write the audit log" in g.errors()
+
+
+def test_admin_commands_are_audited(gateway_factory, fake):
+    """Changes made with the admin commands (directly on the store) reach the
+    running gateway's audit log as security records within a second; one
+    made while no gateway runs waits in the store; reads leave nothing."""
+    g = gateway_factory(admins=("alice",))  # `user admin alice on` ran before the gateway started
+    log = g.tmp / "var" / "audit.log"
+    g.cli("group", "add", "team-a")
+    g.cli("grant", "@team-a", "READ", "experiment", "1")
+    tok = g.cli("token", "create", "--user", "bob", "--name", "ci").stdout.strip()
+    g.cli("user", "add", "carol", "--stdin", input="carol-secret-pw\n")
+    g.cli("group", "list")
+    g.cli("token", "list")
+
+    def cli_records():
+        return [r for r in records(log) if r.get("auth") == "cli"] if log.exists() else []
+    until(lambda: len(cli_records()) >= 5)
+    time.sleep(0.5)
+    recs = cli_records()
+    assert [r["action"] for r in recs] == ["CliUserAdmin", "CliGroupAdd", "CliGrant", "CliTokenCreate",
+                                           "CliUserAdd"], recs
+    assert recs[2]["resource"]["args"] == ["grant", "@team-a", "READ", "experiment", "1"]
+    assert all(r["event"] == "security" and r["outcome"]["by"] == "mlgate-cli" and r["user"] for r in recs)
+    text = open(log).read()
+    assert tok[21:] not in text and "carol-secret-pw" not in text
+    assert verify(g, log).returncode == 0
+    # while no gateway runs the record waits in the store, and is written at the next start
+    g.stop()
+    g.cli("revoke", "@team-a", "experiment", "1")
+    g.start()
+    until(lambda: len(cli_records()) == 6)
+    assert cli_records()[-1]["action"] == "CliRevoke"
+    assert verify(g, log).returncode == 0

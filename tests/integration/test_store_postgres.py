@@ -26,7 +26,7 @@ def test_cli_on_postgres(postgres):
     assert mg(uri, "grant", "@team-a", "MANAGE", "experiment", "1").returncode == 0
     assert mg(uri, "grant", "@ghost", "READ", "experiment", "1").returncode == 1
     assert postgres.psql(uri, "SELECT principal, level FROM grants") == [["team-a", "MANAGE"]]
-    assert postgres.psql(uri, "SELECT max(version) FROM schema_migrations") == [["3"]]
+    assert postgres.psql(uri, "SELECT max(version) FROM schema_migrations") == [["4"]]
     tok = mg(uri, "token", "create", "--user", "alice", "--name", "ci").stdout.strip()
     assert re.fullmatch(r"mlg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", tok)
     assert mg(uri, "group", "del", "team-a").returncode == 0

@@ -33,7 +33,7 @@ static void test_open_and_migrate(void **state)
 {
 	char path[256];
 	struct store *s = open_tmp(path, sizeof path);
-	assert_int_equal(store_schema_version(s), 3);
+	assert_int_equal(store_schema_version(s), 4);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -43,7 +43,7 @@ static void test_open_and_migrate(void **state)
 	snprintf(uri, sizeof uri, "sqlite:///%s", path);
 	char *err = NULL;
 	assert_int_equal(store_open(uri, &s, &err), 0);
-	assert_int_equal(store_schema_version(s), 3);
+	assert_int_equal(store_schema_version(s), 4);
 	store_close(s);
 	unlink(path);
 	assert_int_equal(store_open("mysql://x", &s, &err), -EINVAL);
