@@ -587,6 +587,25 @@ static void spark(FILE *out, const uint64_t *v, int n)
 		fputs(bars[max ? (v[i] * 8 + max - 1) / max : 0], out);
 }
 
+/* A stuffing or sharing table. */
+static void text_groups(const struct report *r, FILE *out, const struct ctable *pairs, int min, const char *title,
+			const char *what, const char *count_col, const char *key_col)
+{
+	size_t n;
+	char key[KEYMAX + 1];
+	struct row *rows = pair_groups(pairs, min, (size_t)r->o.top, &n);
+	fprintf(out, "\n%s >= %d %s)\n", title, min, what);
+	if (n == 0)
+		fprintf(out, "  none\n");
+	else
+		fprintf(out, "  %8s %8s  %s\n", "DISTINCT", count_col, key_col);
+	for (size_t i = 0; i < n; i++) {
+		clean(rows[i].key, rows[i].klen, key, sizeof key);
+		fprintf(out, "  %8" PRIu64 " %8" PRIu64 "  %s\n", rows[i].v[0], rows[i].v[1], key);
+	}
+	free(rows);
+}
+
 void report_text(const struct report *r, FILE *out, bool tty)
 {
 	char a[40], b[40], key[KEYMAX + 1];
@@ -652,28 +671,10 @@ void report_text(const struct report *r, FILE *out, bool tty)
 		}
 	}
 
-	rows = pair_groups(&r->stuff_pairs, r->o.stuffing_users, (size_t)r->o.top, &n);
-	fprintf(out, "\nLikely credential stuffing (one address failing as >= %d user names)\n", r->o.stuffing_users);
-	if (n == 0)
-		fprintf(out, "  none\n");
-	else
-		fprintf(out, "  %8s %8s  %s\n", "USERS", "401S", "ADDRESS");
-	for (size_t i = 0; i < n; i++) {
-		clean(rows[i].key, rows[i].klen, key, sizeof key);
-		fprintf(out, "  %8" PRIu64 " %8" PRIu64 "  %s\n", rows[i].v[0], rows[i].v[1], key);
-	}
-	free(rows);
-	rows = pair_groups(&r->share_pairs, r->o.sharing_addrs, (size_t)r->o.top, &n);
-	fprintf(out, "\nLikely credential sharing (one user from >= %d addresses)\n", r->o.sharing_addrs);
-	if (n == 0)
-		fprintf(out, "  none\n");
-	else
-		fprintf(out, "  %8s %8s  %s\n", "ADDRS", "REQUESTS", "USER");
-	for (size_t i = 0; i < n; i++) {
-		clean(rows[i].key, rows[i].klen, key, sizeof key);
-		fprintf(out, "  %8" PRIu64 " %8" PRIu64 "  %s\n", rows[i].v[0], rows[i].v[1], key);
-	}
-	free(rows);
+	text_groups(r, out, &r->stuff_pairs, r->o.stuffing_users, "Likely credential stuffing (one address failing as",
+		    "user names", "401S", "ADDRESS");
+	text_groups(r, out, &r->share_pairs, r->o.sharing_addrs, "Likely credential sharing (one user from", "addresses",
+		    "REQUESTS", "USER");
 
 	rows = ranked_by(&r->routes, (size_t)r->o.top, &n, false);
 	fprintf(out, "\nTop routes\n  %10s %8s  %s\n", "REQUESTS", "5XX", "ROUTE");

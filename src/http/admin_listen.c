@@ -1,5 +1,6 @@
 /* Admin listener: /metrics, /healthz, /readyz (see admin_listen.h). */
 #include "http/admin_listen.h"
+#include "http/health.h"
 #include "audit/audit_log.h"
 #include "audit/metrics.h"
 #include "core/log.h"
@@ -27,20 +28,8 @@ struct admin_conn {
 	bool answered;
 	bool head;
 	int closes;
-	struct ready_probe *probe;
-};
-
-struct ready_probe {
-	uv_tcp_t tcp;
-	uv_connect_t creq;
-	uv_write_t wreq;
-	uv_timer_t timer;
-	struct admin_conn *ac;		/* NULL once the answer went out */
-	char req[400];
-	char resp[64];
-	size_t len;
-	int closes;
-	bool done;
+	bool probing;			/* /readyz waits for MLflow's answer */
+	bool dead;			/* closed while probing: close when the answer comes */
 };
 
 static void ac_closed(uv_handle_t *h)
@@ -54,8 +43,11 @@ static void ac_close(struct admin_conn *ac)
 {
 	if (ac->closes)
 		return;
-	if (ac->probe)
-		ac->probe->ac = NULL;
+	if (ac->probing) {
+		ac->dead = true;	/* the probe's callback still holds ac */
+		uv_read_stop((uv_stream_t *)&ac->tcp);
+		return;
+	}
 	ac->closes = 2;
 	uv_close((uv_handle_t *)&ac->tcp, ac_closed);
 	uv_close((uv_handle_t *)&ac->timer, ac_closed);
@@ -122,28 +114,28 @@ static void send_metrics(struct admin_conn *ac)
 	buf_free(&out);
 }
 
-/* Readiness: the store and the audit log are checked at once, MLflow with
- * a /health request on a fresh connection (bounded by PROBE_TIMEOUT_MS). */
-static void ready_answer(struct ready_probe *p, int upstream_status, const char *upstream_error)
+/* Readiness: the store and the audit log are checked when MLflow's answer
+ * to /health (fresh connection, PROBE_TIMEOUT_MS) comes. */
+static void ready_answer(void *ctx, int upstream_status, const char *upstream_error, uint64_t latency_ms)
 {
-	if (p->done)
+	struct admin_conn *ac = ctx;
+	ac->probing = false;
+	if (ac->dead) {
+		ac_close(ac);
 		return;
-	p->done = true;
-	struct admin_conn *ac = p->ac;
-	if (ac == NULL)
-		return;
-	ac->probe = NULL;
+	}
 	struct server *srv = ac->srv;
 	long long v;
 	char *err = NULL;
 	bool store_ok = store_generation_get(srv->store, "grants", &v, &err) == 0;
 	bool audit_ok = srv->audit == NULL || !audit_log_failed(srv->audit);
 	bool up_ok = upstream_status == 200;
-	json_t *o = json_pack("{s:s, s:{s:{s:b, s:s}, s:{s:b, s:s}, s:{s:b, s:s}}}", "status",
+	json_t *o = json_pack("{s:s, s:{s:{s:b, s:s, s:I}, s:{s:b, s:s}, s:{s:b, s:s}}}", "status",
 			      store_ok && audit_ok && up_ok ? "ready" : "not ready", "checks", "upstream", "ok", up_ok,
-			      "detail", up_ok ? "MLflow /health answered 200" : upstream_error, "store", "ok", store_ok,
-			      "detail", store_ok ? "query answered" : (err ? err : "store error"), "audit_log", "ok",
-			      audit_ok, "detail", srv->audit == NULL ? "off" : audit_ok ? "writable" : "failed (see the error log)");
+			      "detail", up_ok ? "MLflow /health answered 200" : upstream_error ? upstream_error : "unhealthy",
+			      "latency_ms", (json_int_t)latency_ms, "store", "ok", store_ok, "detail",
+			      store_ok ? "query answered" : (err ? err : "store error"), "audit_log", "ok", audit_ok, "detail",
+			      srv->audit == NULL ? "off" : audit_ok ? "writable" : "failed (see the error log)");
 	free(err);
 	char *body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -155,91 +147,11 @@ static void ready_answer(struct ready_probe *p, int upstream_status, const char 
 	free(body);
 }
 
-static void probe_closed(uv_handle_t *h)
-{
-	struct ready_probe *p = h->data;
-	if (--p->closes == 0)
-		free(p);
-}
-
-static void probe_finish(struct ready_probe *p, int status, const char *error)
-{
-	ready_answer(p, status, error);
-	if (p->closes)
-		return;
-	p->closes = 2;
-	uv_close((uv_handle_t *)&p->tcp, probe_closed);
-	uv_close((uv_handle_t *)&p->timer, probe_closed);
-}
-
-static void probe_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	struct ready_probe *p = h->data;
-	(void)hint;
-	*buf = uv_buf_init(p->resp + p->len, (unsigned)(sizeof p->resp - 1 - p->len));
-}
-
-static void probe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-	struct ready_probe *p = s->data;
-	(void)buf;
-	if (n < 0) {
-		probe_finish(p, 0, "MLflow closed without an answer");
-		return;
-	}
-	p->len += (size_t)n;
-	p->resp[p->len] = '\0';
-	if (p->len >= 12 || memchr(p->resp, '\n', p->len)) {
-		int st = 0;
-		if (sscanf(p->resp, "HTTP/1.%*d %d", &st) != 1)
-			st = 0;
-		probe_finish(p, st, st ? "MLflow /health did not answer 200" : "not an HTTP answer");
-	}
-}
-
-static void probe_written(uv_write_t *req, int status)
-{
-	struct ready_probe *p = req->data;
-	if (status < 0)
-		probe_finish(p, 0, uv_strerror(status));
-}
-
-static void probe_connected(uv_connect_t *req, int status)
-{
-	struct ready_probe *p = req->data;
-	if (p->closes)
-		return;
-	if (status < 0) {
-		probe_finish(p, 0, "cannot connect to MLflow");
-		return;
-	}
-	uv_buf_t b = uv_buf_init(p->req, (unsigned)strlen(p->req));
-	p->wreq.data = p;
-	uv_write(&p->wreq, (uv_stream_t *)&p->tcp, &b, 1, probe_written);
-	uv_read_start((uv_stream_t *)&p->tcp, probe_alloc, probe_read);
-}
-
-static void probe_timeout(uv_timer_t *t)
-{
-	probe_finish(t->data, 0, "MLflow did not answer /health in time");
-}
-
 static void send_ready(struct admin_conn *ac)
 {
-	struct server *srv = ac->srv;
-	struct ready_probe *p = mem_calloc(1, sizeof *p);
-	p->ac = ac;
-	ac->probe = p;
-	const struct runtime *rt = srv->rt;
-	snprintf(p->req, sizeof p->req, "GET %s/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", "",
-		 rt->upstream_hosthdr[0] ? rt->upstream_hosthdr : rt->upstream_name);
-	uv_tcp_init(&srv->loop, &p->tcp);
-	uv_timer_init(&srv->loop, &p->timer);
-	p->tcp.data = p->timer.data = p->creq.data = p;
-	uv_timer_start(&p->timer, probe_timeout, PROBE_TIMEOUT_MS, 0);
-	int rc = uv_tcp_connect(&p->creq, &p->tcp, (const struct sockaddr *)&rt->upstream_addr, probe_connected);
-	if (rc < 0)
-		probe_finish(p, 0, uv_strerror(rc));
+	ac->probing = true;
+	uv_timer_stop(&ac->timer);	/* the probe's own timeout bounds the wait */
+	health_probe_upstream(&ac->srv->loop, ac->srv->rt, PROBE_TIMEOUT_MS, ready_answer, ac);
 }
 
 static void handle(struct admin_conn *ac, const struct h1_message *m)

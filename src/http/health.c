@@ -13,7 +13,8 @@ struct probe {
 	uv_timer_t timer;
 	uv_connect_t creq;
 	uv_write_t wreq;
-	struct conn *c;
+	health_probe_cb cb;
+	void *ctx;
 	char req[400];
 	char resp[64];
 	size_t resp_len;
@@ -34,34 +35,7 @@ static void probe_finish(struct probe *p, int http_status, const char *error)
 	if (p->answered)
 		return;
 	p->answered = true;
-	struct conn *c = p->c;
-	if (c->state != CS_CLOSING) {
-		bool up = http_status == 200;
-		json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s, s:I}}", "status", up ? "ok" : "unavailable",
-				      "gateway", "ok", "upstream", "status", up ? "ok" : "down", "error",
-				      error ? error : "", "latency_ms", (json_int_t)(server_now_ms() - p->start));
-		if (http_status > 0)
-			json_object_set_new(json_object_get(o, "upstream"), "http_status", json_integer(http_status));
-		char *body = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-		char head[512];
-		int hl = snprintf(head, sizeof head,
-				  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-				  "Cache-Control: no-store\r\nX-Request-Id: %s\r\n%s\r\n",
-				  up ? 200 : 503, up ? "OK" : "Service Unavailable", strlen(body), c->ri.request_id,
-				  c->keep_alive ? "" : "Connection: close\r\n");
-		c->state = CS_LOCAL;
-		c->ri.status = up ? 200 : 503;
-		conn_write_str(c, head, (size_t)hl);
-		if (!c->ri.head) {
-			conn_write_str(c, body, strlen(body));
-			c->ri.body_bytes_sent = strlen(body);
-		}
-		free(body);
-		if (!up)
-			log_warn("health: upstream %s %s", c->rt->upstream_name, error ? error : "unhealthy");
-	}
-	conn_unpin(c);
+	p->cb(p->ctx, http_status, error, server_now_ms() - p->start);
 	p->closes = 2;
 	uv_close((uv_handle_t *)&p->tcp, probe_closed);
 	uv_close((uv_handle_t *)&p->timer, probe_closed);
@@ -117,23 +91,63 @@ static void probe_timeout(uv_timer_t *t)
 	probe_finish(t->data, 0, "timed out");
 }
 
-void health_probe(struct conn *c)
+void health_probe_upstream(uv_loop_t *loop, const struct runtime *rt, uint64_t timeout_ms, health_probe_cb cb,
+			   void *ctx)
 {
 	struct probe *p = mem_calloc(1, sizeof *p);
-	p->c = c;
+	p->cb = cb;
+	p->ctx = ctx;
 	p->start = server_now_ms();
-	c->state = CS_LOCAL;
-	conn_pin(c);
-	snprintf(p->req, sizeof p->req, "GET %s/health HTTP/1.1\r\nHost: %s\r\nUser-Agent: mlgate-health\r\n"
-		 "Connection: close\r\n\r\n", "", c->rt->upstream_hosthdr[0] ? c->rt->upstream_hosthdr : c->rt->upstream_name);
-	uv_tcp_init(&c->w->loop, &p->tcp);
-	uv_timer_init(&c->w->loop, &p->timer);
+	snprintf(p->req, sizeof p->req, "GET /health HTTP/1.1\r\nHost: %s\r\nUser-Agent: mlgate-health\r\n"
+		 "Connection: close\r\n\r\n", rt->upstream_hosthdr[0] ? rt->upstream_hosthdr : rt->upstream_name);
+	uv_tcp_init(loop, &p->tcp);
+	uv_timer_init(loop, &p->timer);
 	p->tcp.data = p;
 	p->timer.data = p;
 	p->creq.data = p;
-	uint64_t to = c->rt->cfg->upstream_connect_timeout < 5000 ? c->rt->cfg->upstream_connect_timeout : 5000;
-	uv_timer_start(&p->timer, probe_timeout, to, 0);
-	int rc = uv_tcp_connect(&p->creq, &p->tcp, (const struct sockaddr *)&c->rt->upstream_addr, probe_connected);
+	uv_timer_start(&p->timer, probe_timeout, timeout_ms, 0);
+	int rc = uv_tcp_connect(&p->creq, &p->tcp, (const struct sockaddr *)&rt->upstream_addr, probe_connected);
 	if (rc < 0)
 		probe_finish(p, 0, uv_strerror(rc));
+}
+
+/* The client's answer. */
+static void answer(void *ctx, int http_status, const char *error, uint64_t latency_ms)
+{
+	struct conn *c = ctx;
+	if (c->state != CS_CLOSING) {
+		bool up = http_status == 200;
+		json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s, s:I}}", "status", up ? "ok" : "unavailable",
+				      "gateway", "ok", "upstream", "status", up ? "ok" : "down", "error",
+				      error ? error : "", "latency_ms", (json_int_t)latency_ms);
+		if (http_status > 0)
+			json_object_set_new(json_object_get(o, "upstream"), "http_status", json_integer(http_status));
+		char *body = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		char head[512];
+		int hl = snprintf(head, sizeof head,
+				  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+				  "Cache-Control: no-store\r\nX-Request-Id: %s\r\n%s\r\n",
+				  up ? 200 : 503, up ? "OK" : "Service Unavailable", strlen(body), c->ri.request_id,
+				  c->keep_alive ? "" : "Connection: close\r\n");
+		c->state = CS_LOCAL;
+		c->ri.status = up ? 200 : 503;
+		conn_write_str(c, head, (size_t)hl);
+		if (!c->ri.head) {
+			conn_write_str(c, body, strlen(body));
+			c->ri.body_bytes_sent = strlen(body);
+		}
+		free(body);
+		if (!up)
+			log_warn("health: upstream %s %s", c->rt->upstream_name, error ? error : "unhealthy");
+	}
+	conn_unpin(c);
+}
+
+void health_probe(struct conn *c)
+{
+	c->state = CS_LOCAL;
+	conn_pin(c);
+	uint64_t to = c->rt->cfg->upstream_connect_timeout < 5000 ? c->rt->cfg->upstream_connect_timeout : 5000;
+	health_probe_upstream(&c->w->loop, c->rt, to, answer, c);
 }

@@ -13,18 +13,7 @@
 #include "core/cidr.h"
 #include "core/slot_table.h"
 
-/* The compilers take the config's (mutable) string lists. */
-static char **dupv(const char *const *v, size_t n)
-{
-	static char *keep[64][16];
-	static int used;
-	char **out = keep[used++ % 64];
-	for (size_t i = 0; i < n; i++) {
-		free(out[i]);
-		out[i] = strdup(v[i]);
-	}
-	return out;
-}
+#include "strv.h"
 
 static struct ipaddr addr(const char *s)
 {

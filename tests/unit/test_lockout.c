@@ -13,18 +13,7 @@
 #include "authn/lockout.h"
 #include "authz/rate_limit.h"
 
-/* The compilers take the config's (mutable) string lists. */
-static char **dupv(const char *const *v, size_t n)
-{
-	static char *keep[64][16];
-	static int used;
-	char **out = keep[used++ % 64];
-	for (size_t i = 0; i < n; i++) {
-		free(out[i]);
-		out[i] = strdup(v[i]);
-	}
-	return out;
-}
+#include "strv.h"
 
 static const struct lockout_params P = { .max_failures = 3, .window = 60000, .duration = 1000,
 					 .max_duration = 8000 };
