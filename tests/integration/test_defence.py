@@ -68,16 +68,21 @@ RULES = """network:
 """
 
 
-def test_ip_rules_per_prefix_v4_and_v6(gateway_factory, fake):
-    g = gateway_factory(extra_yaml=RULES)
+def with_ipv6_listener(g):
+    """Restarts g with a second listener on ::1 (same config, same rules); returns its port."""
     v6 = free_port()
-    # a second listener on ::1 (same config, same rules)
     cfg = open(g.config).read().replace(f"listen: 127.0.0.1:{g.port}\n",
                                         f"listen:\n  - 127.0.0.1:{g.port}\n  - \"[::1]:{v6}\"\n")
     open(g.config, "w").write(cfg)
     g.stop()
     g.start()
     assert wait_port(v6, host="::1")
+    return v6
+
+
+def test_ip_rules_per_prefix_v4_and_v6(gateway_factory, fake):
+    g = gateway_factory(extra_yaml=RULES)
+    v6 = with_ipv6_listener(g)
     exp, models = API + "/experiments/search?max_results=1", API + "/registered-models/search?max_results=1"
     assert req(g.port, exp, "127.0.0.1", auth=ALICE)[0] == 200
     assert req(g.port, models, "127.0.0.1", auth=ALICE)[0] == 403      # the longer prefix's rules
@@ -96,15 +101,8 @@ def test_ip_rules_per_prefix_v4_and_v6(gateway_factory, fake):
 
 
 def test_ip_rules_deny_ipv6(gateway_factory, fake):
-    v6 = free_port()
-    g = gateway_factory(extra_yaml=f"network:\n  ip_rules: [\"deny ::1\", \"allow all\"]\n",
-                        listen_port=None)
-    cfg = open(g.config).read().replace(f"listen: 127.0.0.1:{g.port}\n",
-                                        f"listen:\n  - 127.0.0.1:{g.port}\n  - \"[::1]:{v6}\"\n")
-    open(g.config, "w").write(cfg)
-    g.stop()
-    g.start()
-    assert wait_port(v6, host="::1")
+    g = gateway_factory(extra_yaml="network:\n  ip_rules: [\"deny ::1\", \"allow all\"]\n")
+    v6 = with_ipv6_listener(g)
     assert req(v6, "/version", "::1", host="::1", auth=ALICE)[0] == 403
     assert req(g.port, "/version", "127.0.0.1", auth=ALICE)[0] == 200
 
