@@ -29,6 +29,7 @@ struct audit_log {
 	bool dirty;
 	atomic_bool failed;
 	atomic_bool to_syslog;		/* copy each record to syslog (audit.syslog) */
+	struct buf batch;		/* the batch being written (under lock; kept for reuse) */
 	void (*observe)(void *ctx, uint64_t micros, int ok);
 	void *observe_ctx;
 };
@@ -168,6 +169,7 @@ int audit_log_open(const char *path, const char *key_path, struct audit_log **ou
 	pthread_mutex_init(&al->commit_lock, NULL);
 	al->fd = -1;
 	al->path = mem_strdup(path);
+	buf_init(&al->batch, 256u << 20);
 	audit_chain_init(&al->ch, key);
 	OPENSSL_cleanse(key, sizeof key);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);	/* read the tail first */
@@ -188,8 +190,10 @@ int audit_log_open(const char *path, const char *key_path, struct audit_log **ou
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* Writes all of p; *done says how much went out (also on failure). */
+static int write_all(int fd, const char *p, size_t n, size_t *done)
 {
+	*done = 0;
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0) {
@@ -201,6 +205,7 @@ static int write_all(int fd, const char *p, size_t n)
 			return -EIO;
 		p += w;
 		n -= (size_t)w;
+		*done += (size_t)w;
 	}
 	return 0;
 }
@@ -216,7 +221,8 @@ static int write_head(struct audit_log *al, const struct audit_chain *ch)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	int rc = write_all(fd, line, strlen(line));
+	size_t done;
+	int rc = write_all(fd, line, strlen(line), &done);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
 	close(fd);
@@ -288,26 +294,28 @@ static int append_batch(struct audit_log *al, size_t n, int (*rec)(struct audit_
 			const void *ctx)
 {
 	uint64_t t0 = al->observe ? now_us() : 0;
-	struct buf b;
-	buf_init(&b, n * 64 * 1024 + 4096);
 	pthread_mutex_lock(&al->lock);
+	struct buf *bp = &al->batch, b;
+	buf_reset(bp);
 	struct audit_chain before = al->ch;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = rec(&al->ch, i, ctx, &b);
-	struct stat st;
-	off_t size = fstat(al->fd, &st) == 0 ? st.st_size : -1;
+		rc = rec(&al->ch, i, ctx, bp);
+	size_t wrote = 0;
 	if (rc == 0)
-		rc = write_all(al->fd, b.data, b.len);	/* the whole batch in one write */
+		rc = write_all(al->fd, bp->data, bp->len, &wrote);	/* the whole batch in one write */
 	if (rc) {
 		al->ch = before;	/* not in the file: the chain stays where the file is */
-		if (size >= 0)
-			cut_back(al, size);
+		/* what did go out of this batch is cut away again (the size is only
+		 * asked on this rare path: a stat per batch costs a syscall) */
+		struct stat st;
+		if (wrote > 0 && fstat(al->fd, &st) == 0 && st.st_size >= (off_t)wrote)
+			cut_back(al, st.st_size - (off_t)wrote);
 	} else {
 		al->dirty = true;
 	}
 	OPENSSL_cleanse(&before, sizeof before);
-	pthread_mutex_unlock(&al->lock);
+	b = *bp;
 	if (rc == 0 && atomic_load(&al->to_syslog) && b.len) {
 		/* one message per record, as written (chain fields included) */
 		const char *p = b.data, *end = b.data + b.len;
@@ -318,7 +326,9 @@ static int append_batch(struct audit_log *al, size_t n, int (*rec)(struct audit_
 			p += l + 1;
 		}
 	}
-	buf_free(&b);
+	if (bp->cap > (1 << 20))
+		buf_free(bp);	/* a burst's buffer is not kept */
+	pthread_mutex_unlock(&al->lock);
 	bool was_failed = atomic_exchange(&al->failed, rc != 0);
 	if (rc && !was_failed)
 		log_error("cannot write the audit log %s: %s", al->path, strerror(-rc));
@@ -421,6 +431,7 @@ void audit_log_close(struct audit_log *al)
 	pthread_mutex_destroy(&al->lock);
 	pthread_mutex_destroy(&al->commit_lock);
 	OPENSSL_cleanse(&al->ch, sizeof al->ch);
+	buf_free(&al->batch);
 	free(al->path);
 	free(al);
 }
