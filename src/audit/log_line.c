@@ -283,14 +283,15 @@ static int parse_text(const char *s, size_t n, struct log_rec *r, struct log_tim
 			return -EINVAL;
 		i += bl;
 	}
-	/* "REFERER" "UA" */
-	for (int f = 0; f < 2 && i < n; f++) {
+	/* "REFERER" "UA": nothing after them holds a quote, so the user agent
+	 * ends at the line's last one (neither is read: no need to walk them) */
+	if (i < n) {
 		if (i + 1 >= n || s[i] != ' ' || s[i + 1] != '"')
 			return -EINVAL;
-		qe = quoted_end(s, n, i + 1);
-		if (qe < 0)
+		const char *lq = memrchr(s + i + 2, '"', n - i - 2);
+		if (lq == NULL)
 			return -EINVAL;
-		i = (size_t)qe + 1;
+		i = (size_t)(lq - s) + 1;
 	}
 	r->format = LOG_FMT_COMBINED;
 	if (i >= n)
