@@ -85,6 +85,7 @@ class Gateway:
         self.args = args or []
         self.proc = None
         self.fsize_limit = None  # RLIMIT_FSIZE for the gateway (a full disk, for the audit log)
+        self.wrap = []  # a command the gateway runs under (e.g. a private mount namespace)
         # The gateway-core tests act as administrators (every route passes);
         # the authorisation tests pass admins=() and grant what they test.
         with open(self.htpasswd) as f:
@@ -114,7 +115,7 @@ class Gateway:
             if limit:
                 import resource
                 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-        self.proc = subprocess.Popen([BIN, "serve", "-c", self.config] + self.args, stdout=self.errf,
+        self.proc = subprocess.Popen(self.wrap + [BIN, "serve", "-c", self.config] + self.args, stdout=self.errf,
                                      stderr=self.errf, env=env, cwd=str(self.tmp), preexec_fn=preexec)
         if not wait_port(self.port):
             self.proc.kill()

@@ -195,3 +195,36 @@ def test_admin_commands_are_audited(gateway_factory, fake):
     until(lambda: len(cli_records()) == 6)
     assert cli_records()[-1]["action"] == "CliRevoke"
     assert verify(g, log).returncode == 0
+
+
+def test_syslog_copy(gateway_factory, fake, tmp_path):
+    """audit.syslog: every record also goes to syslog (authpriv, tag
+    mlgate-audit). The gateway runs in a private mount namespace whose
+    /dev/log is this test's datagram socket."""
+    import socket
+    sock_path = tmp_path / "log.sock"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(str(sock_path))
+    s.settimeout(5)
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    script = (f"set -e; mount -t tmpfs tmpfs {dev}; "
+              f"for d in null zero random urandom; do touch {dev}/$d; mount --bind /dev/$d {dev}/$d; done; "
+              f"touch {dev}/log; mount --bind {sock_path} {dev}/log; mount --rbind {dev} /dev; exec \"$@\"")
+    g = gateway_factory(extra_yaml="audit:\n  syslog: true\n", admins=("alice",), start=False)
+    g.wrap = ["unshare", "--mount", "sh", "-c", script, "sh"]
+    g.start()
+    try:
+        assert requests.post(g.url + API + "/registered-models/create", json={"name": "churn"},
+                             auth=ALICE).status_code == 200
+        got = []
+        while len(got) < 3:  # the login, the intent, the done record (in some order of arrival)
+            got.append(s.recv(65536).decode())
+    finally:
+        s.close()
+    # <facility authpriv (10) * 8 + notice (5)> = <85>
+    assert all(m.startswith("<85>") and "mlgate-audit[" in m for m in got), got
+    in_file = records(g.tmp / "var" / "audit.log")
+    sent = [json.loads(m[m.index("{"):]) for m in got]
+    assert [r["seq"] for r in sent] == [r["seq"] for r in in_file[:3]]
+    assert sent == in_file[:3]   # the very records of the file, chain fields included

@@ -267,3 +267,17 @@ def test_reads_a_gateways_own_log(gateway_factory, fake):
     # the name given with refused credentials is logged (as nginx's $remote_user), so stuffing shows
     assert got["credential_stuffing"] == [{"address": "127.0.0.1", "users": 6, "failures": 6}]
     assert {x["route"]: x["requests"] for x in got["top_routes"]}["GET /api/2.0/mlflow/experiments/get"] == 3
+
+
+def test_sparklines_on_a_terminal(tmp_path):
+    recs = gen(500, seed=6)
+    p = tmp_path / "a.log"
+    p.write_text("".join(line(r) + "\n" for r in recs))
+    piped = run_report(str(p)).stdout.decode()
+    assert "FROM" in piped and "\u2588" not in piped          # a table when piped
+    # under a pseudo-terminal (util-linux `script`): one sparkline per series instead
+    tty = subprocess.run(["script", "-qec", f"{BIN} report {p}", "/dev/null"], capture_output=True, timeout=60,
+                         env=dict(os.environ, TERM="dumb")).stdout.decode("utf-8", "replace")
+    over = tty.split("Over time")[1].split("Likely credential")[0]
+    assert "\u2588" in over and "FROM" not in over
+    assert [l.split()[0] for l in over.strip().splitlines()[1:]] == ["requests", "401/403", "5xx"]
