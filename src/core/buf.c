@@ -39,6 +39,11 @@ static int buf__reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
+char *buf_space(struct buf *b, size_t n)
+{
+	return buf__reserve(b, n) ? NULL : b->data + b->len;
+}
+
 int buf_append(struct buf *b, const void *p, size_t n)
 {
 	int rc = buf__reserve(b, n);

@@ -26,5 +26,14 @@ char *fmt_u64(char tmp[24], unsigned long long v);
 /* Drops the first n bytes. */
 void buf_consume(struct buf *b, size_t n);
 static inline void buf_reset(struct buf *b) { b->len = 0; }
+/* Room for up to n more bytes: where to write them (then buf_advance by
+ * what was written, at most n), or NULL when len + n would exceed max. For
+ * writers that know a bound and want no per-piece checks. */
+char *buf_space(struct buf *b, size_t n);
+static inline void buf_advance(struct buf *b, size_t n)
+{
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 
 #endif

@@ -54,84 +54,82 @@ static void iso_now(char out[32])
 	out[hn + 5] = '\0';
 }
 
+/* Writing a record: one reservation of a bound (every byte may become a
+ * six-byte escape), then plain stores -- this runs twice per MLflow change. */
+struct jw {
+	char *p;
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
 /* A JSON string of s[0..n): valid UTF-8 passes through, anything else
  * (controls, quotes, invalid bytes) is escaped, so a record is always one
- * valid JSON line. */
-static void jw_string(struct buf *b, const char *s, size_t n)
+ * valid JSON line. At most 6 * n + 2 bytes. */
+static void jw_string(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	char tmp[6];
-	buf_append(b, "\"", 1);
-	size_t i = 0, run = 0;
+	*w->p++ = '"';
+	size_t i = 0;
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t len = 1;
-		bool plain = c >= 0x20 && c != '"' && c != '\\' && c < 0x7f;
-		if (c >= 0x80) {
-			/* one UTF-8 sequence, checked (no overlongs, no surrogates) */
-			len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-			plain = len > 0 && i + len <= n;
-			for (size_t k = 1; plain && k < len; k++)
-				plain = ((unsigned char)s[i + k] & 0xc0) == 0x80;
-			if (plain && len == 3) {
-				unsigned char c1 = (unsigned char)s[i + 1];
-				plain = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-			} else if (plain && len == 4) {
-				unsigned char c1 = (unsigned char)s[i + 1];
-				plain = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-			}
-			if (!plain)
-				len = 1;
-		}
-		if (plain) {
-			run += len;
-			i += len;
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*w->p++ = (char)c;
+			i++;
 			continue;
 		}
-		buf_append(b, s + i - run, run);
-		run = 0;
-		if (c == '"' || c == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)c;
-			buf_append(b, tmp, 2);
-		} else {
-			memcpy(tmp, "\\u00", 4);
-			tmp[4] = hex[c >> 4];
-			tmp[5] = hex[c & 15];
-			buf_append(b, tmp, 6);
+		size_t len = 0;
+		if (c >= 0x80) {
+			/* one UTF-8 sequence, checked (no overlongs, no surrogates) */
+			len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+			bool ok = len > 0 && i + len <= n;
+			for (size_t k = 1; ok && k < len; k++)
+				ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
+			if (ok && len == 3) {
+				unsigned char c1 = (unsigned char)s[i + 1];
+				ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
+			} else if (ok && len == 4) {
+				unsigned char c1 = (unsigned char)s[i + 1];
+				ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
+			}
+			if (!ok)
+				len = 0;
 		}
-		i++;
+		if (len) {
+			jw_raw(w, s + i, len);
+			i += len;
+		} else if (c == '"' || c == '\\') {
+			*w->p++ = '\\';
+			*w->p++ = (char)c;
+			i++;
+		} else {
+			jw_raw(w, "\\u00", 4);
+			*w->p++ = hex[c >> 4];
+			*w->p++ = hex[c & 15];
+			i++;
+		}
 	}
-	buf_append(b, s + n - run, run);
-	buf_append(b, "\"", 1);
+	*w->p++ = '"';
 }
 
-static void jw_member(struct buf *b, const char *key, const char *value, bool first)
+/* ,"key":"value" (or null); key is a literal (no escaping). */
+static void jw_member(struct jw *w, const char *key, size_t klen, const char *value, size_t vlen, bool first)
 {
 	if (!first)
-		buf_append(b, ",", 1);
-	buf_append(b, "\"", 1);
-	buf_appends(b, key);
-	buf_append(b, "\":", 2);
+		*w->p++ = ',';
+	*w->p++ = '"';
+	jw_raw(w, key, klen);
+	jw_raw(w, "\":", 2);
 	if (value)
-		jw_string(b, value, strlen(value));
+		jw_string(w, value, vlen);
 	else
-		buf_append(b, "null", 4);
+		jw_raw(w, "null", 4);
 }
 
-static void jw_json(struct buf *b, const char *key, json_t *v)
-{
-	buf_append(b, ",\"", 2);
-	buf_appends(b, key);
-	buf_append(b, "\":", 2);
-	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
-	if (s) {
-		buf_appends(b, s);
-		free(s);
-	} else {
-		buf_append(b, "null", 4);
-	}
-}
+#define JW_MEMBER(w, key, v, first) jw_member(w, key, sizeof key - 1, v, (v) ? strlen(v) : 0, first)
 
 /* Creates name no resource to authorise: the record names what they made. */
 static json_t *created_resource(struct conn *c)
@@ -169,15 +167,23 @@ static const char *resource_key(enum route_resource k)
 
 /* ,"resource":{"run":["1"],...}: the ids authorisation read, grouped by
  * kind in order of first appearance (as authz_job_resources builds them).
- * false when there are none. */
-static bool jw_resources(struct conn *c, struct buf *b)
+ * The bytes it may need, or 0 when there are none. */
+static size_t resources_bound(struct conn *c)
+{
+	const enum route_resource *kinds;
+	char *const *ids;
+	size_t n = authz_job_ids(c, &kinds, &ids), need = 0;
+	for (size_t i = 0; i < n; i++)
+		need += 6 * strlen(ids[i]) + 40;
+	return n ? need + 16 : 0;
+}
+
+static void jw_resources(struct conn *c, struct jw *w)
 {
 	const enum route_resource *kinds;
 	char *const *ids;
 	size_t n = authz_job_ids(c, &kinds, &ids);
-	if (n == 0)
-		return false;
-	buf_appends(b, ",\"resource\":{");
+	jw_raw(w, ",\"resource\":{", 13);
 	const char *done[8];
 	size_t ndone = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -190,23 +196,22 @@ static bool jw_resources(struct conn *c, struct buf *b)
 		if (ndone < sizeof done / sizeof done[0])
 			done[ndone++] = k;
 		if (ndone > 1)
-			buf_append(b, ",", 1);
-		buf_append(b, "\"", 1);
-		buf_appends(b, k);
-		buf_append(b, "\":[", 3);
+			*w->p++ = ',';
+		*w->p++ = '"';
+		jw_raw(w, k, strlen(k));
+		jw_raw(w, "\":[", 3);
 		bool first = true;
 		for (size_t m = i; m < n; m++) {
 			if (resource_key(kinds[m]) != k)
 				continue;
 			if (!first)
-				buf_append(b, ",", 1);
-			jw_string(b, ids[m], strlen(ids[m]));
+				*w->p++ = ',';
+			jw_string(w, ids[m], strlen(ids[m]));
 			first = false;
 		}
-		buf_append(b, "]", 1);
+		*w->p++ = ']';
 	}
-	buf_append(b, "}", 1);
-	return true;
+	*w->p++ = '}';
 }
 
 /* Writes the record's members (without braces) into the worker's queue and
@@ -227,27 +232,49 @@ static void enqueue(struct conn *c, const char *phase, int outcome_status, struc
 	struct buf *b = &q->members;
 	char when[32];
 	iso_now(when);
-	jw_member(b, "time", when, true);
-	jw_member(b, "event", "mlflow", false);
-	jw_member(b, "phase", phase, false);
-	jw_member(b, "request_id", c->ri.request_id, false);
-	jw_member(b, "user", c->ri.user, false);
-	jw_member(b, "auth", c->ri.auth, false);
-	jw_member(b, "ip", c->ri.client, false);
-	jw_member(b, "action", c->route->rpc, false);
-	jw_member(b, "method", c->ri.method, false);
-	jw_member(b, "path", c->ri.path ? c->ri.path : "", false);
-	if (!jw_resources(c, b)) {
-		json_t *res = c->body_buffered ? created_resource(c) : NULL;
-		jw_json(b, "resource", res);
-		json_decref(res);
+	const char *path = c->ri.path ? c->ri.path : "";
+	size_t lu = strlen(c->ri.user), lc = strlen(c->ri.client), lp = strlen(path), lr = strlen(c->ri.request_id);
+	size_t lm = strlen(c->ri.method), la = strlen(c->route->rpc);
+	size_t rb = resources_bound(c);
+	json_t *created = NULL;
+	char *created_s = NULL;
+	if (rb == 0 && c->body_buffered && (created = created_resource(c)) != NULL)
+		created_s = json_dumps(created, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(created);
+	size_t bound = 6 * (lu + lc + lp + lr + lm + la) + rb + (created_s ? strlen(created_s) : 0) + 400;
+	char *start = buf_space(b, bound);
+	if (start == NULL) {
+		free(created_s);
+		log_error("audit record dropped: the worker's batch is full request_id=%s", c->ri.request_id);
+		return;
 	}
+	struct jw w = { start };
+	jw_member(&w, "time", 4, when, strlen(when), true);
+	jw_raw(&w, ",\"event\":\"mlflow\"", 17);
+	JW_MEMBER(&w, "phase", phase, false);
+	jw_member(&w, "request_id", 10, c->ri.request_id, lr, false);
+	jw_member(&w, "user", 4, c->ri.user, lu, false);
+	JW_MEMBER(&w, "auth", c->ri.auth, false);
+	jw_member(&w, "ip", 2, c->ri.client, lc, false);
+	jw_member(&w, "action", 6, c->route->rpc, la, false);
+	jw_member(&w, "method", 6, c->ri.method, lm, false);
+	jw_member(&w, "path", 4, path, lp, false);
+	if (rb) {
+		jw_resources(c, &w);
+	} else if (created_s) {
+		jw_raw(&w, ",\"resource\":", 12);
+		jw_raw(&w, created_s, strlen(created_s));
+	} else {
+		jw_raw(&w, ",\"resource\":null", 16);
+	}
+	free(created_s);
 	if (outcome_status) {
 		char o[96];
-		snprintf(o, sizeof o, ",\"outcome\":{\"status\":%d,\"by\":\"%s\"}", outcome_status,
-			 c->ri.upstream_used ? "mlflow" : "mlgate");
-		buf_appends(b, o);
+		int on = snprintf(o, sizeof o, ",\"outcome\":{\"status\":%d,\"by\":\"%s\"}", outcome_status,
+				  c->ri.upstream_used ? "mlflow" : "mlgate");
+		jw_raw(&w, o, (size_t)on);
 	}
+	buf_advance(b, (size_t)(w.p - start));
 	q->off[q->n + 1] = b->len;
 	q->waiting[q->n++] = waiting;
 	if (waiting)
