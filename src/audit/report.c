@@ -140,6 +140,7 @@ struct latency {
 /* Method + path -> route entry and family: matching the route table costs
  * more than parsing the line, and paths repeat. Direct-mapped. */
 #define RCACHE 8192
+#define PCACHE 256
 #define RC_KEY 96
 struct rcache_entry {
 	uint64_t hash;			/* 0: empty */
@@ -152,6 +153,7 @@ struct rcache_entry {
 struct report {
 	struct report_opts o;
 	struct rcache_entry *rcache;
+	struct rcache_entry *pcache;	/* method + prefix of a prefix route (artifacts, static files) */
 	char last_time[32];		/* the last time text parsed, and its value */
 	int64_t last_time_v;
 	uint64_t requests, skipped, filtered;
@@ -186,6 +188,7 @@ struct report *report_new(const struct report_opts *o)
 	ct_init(&r->routes, "routes", 4096);
 	r->lat = mem_calloc(FAM_COUNT, sizeof *r->lat);
 	r->rcache = mem_calloc(RCACHE, sizeof *r->rcache);
+	r->pcache = mem_calloc(PCACHE, sizeof *r->pcache);
 	return r;
 }
 
@@ -200,6 +203,7 @@ void report_free(struct report *r)
 	free(r->routes.e);
 	free(r->lat);
 	free(r->rcache);
+	free(r->pcache);
 	free(r);
 }
 
@@ -281,8 +285,9 @@ static void latency_add(struct latency *l, int64_t ms)
 
 /* The route a line counts under: the MLflow route's pattern, so ids in paths
  * (traces, artifacts) do not split one route into thousands. */
-static size_t route_key(const struct log_rec *rec, char *out, size_t cap, int *family)
+static size_t route_key(const struct log_rec *rec, char *out, size_t cap, int *family, size_t *prefix)
 {
+	*prefix = 0;
 	char method[16];
 	if (rec->method.n == 0 || rec->method.n >= sizeof method) {
 		*family = FAM_API_OTHER;
@@ -294,9 +299,15 @@ static size_t route_key(const struct log_rec *rec, char *out, size_t cap, int *f
 	bool found = mlflow_routes_match(method, rec->path.p, rec->path.n, &m) == 0;
 	*family = (int)mlflow_routes_family_of(found ? &m : NULL, method, rec->path.p, rec->path.n);
 	if (found) {
-		const char *prefix = m.route->versions == 0 ? "" : m.ajax ? (m.version == 3 ? "/ajax-api/3.0" : "/ajax-api/2.0")
-									 : (m.version == 3 ? "/api/3.0" : "/api/2.0");
-		return (size_t)snprintf(out, cap, "%s %s%s", method, prefix, m.route->path);
+		const char *api = m.route->versions == 0 ? "" : m.ajax ? (m.version == 3 ? "/ajax-api/3.0" : "/ajax-api/2.0")
+								      : (m.version == 3 ? "/api/3.0" : "/api/2.0");
+		size_t rl = strlen(m.route->path), al = strlen(api);
+		/* a prefix route (artifacts, static files): every path under the
+		 * prefix is the same route */
+		if (rl > 1 && m.route->path[rl - 1] == '/' && al + rl <= rec->path.n &&
+		    memcmp(rec->path.p, api, al) == 0 && memcmp(rec->path.p + al, m.route->path, rl) == 0)
+			*prefix = al + rl;
+		return (size_t)snprintf(out, cap, "%s %s%s", method, api, m.route->path);
 	}
 	const char *what = *family == FAM_UI ? "(web UI and static files)"
 			   : *family == FAM_HEALTH ? "/health"
@@ -304,32 +315,62 @@ static size_t route_key(const struct log_rec *rec, char *out, size_t cap, int *f
 	return (size_t)snprintf(out, cap, "%s %s", method, what);
 }
 
+static bool rc_same(const struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen)
+{
+	return c->hash == h && c->len == rec->method.n + 1 + plen && memcmp(c->key, rec->method.p, rec->method.n) == 0 &&
+	       memcmp(c->key + rec->method.n + 1, rec->path.p, plen) == 0;
+}
+
+static void rc_fill(struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen, int family,
+		    struct ct_entry *e)
+{
+	c->hash = h;
+	c->len = (uint16_t)(rec->method.n + 1 + plen);
+	memcpy(c->key, rec->method.p, rec->method.n);
+	c->key[rec->method.n] = ' ';
+	memcpy(c->key + rec->method.n + 1, rec->path.p, plen);
+	c->family = (int16_t)family;
+	c->route = e;
+}
+
 static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec, int *family)
 {
-	size_t n = rec->method.n + 1 + rec->path.n;
-	if (n <= RC_KEY) {
-		uint64_t h = fast_hash(rec->path.p, rec->path.n, fast_hash(rec->method.p, rec->method.n, 7));
-		struct rcache_entry *c = &r->rcache[h % RCACHE];
-		if (c->hash == h && c->len == n && memcmp(c->key, rec->method.p, rec->method.n) == 0 &&
-		    memcmp(c->key + rec->method.n + 1, rec->path.p, rec->path.n) == 0) {
-			*family = c->family;
-			return c->route;
-		}
-		char k[2 * KEYMAX + 2];
-		size_t kl = route_key(rec, k, sizeof k, family);
-		struct ct_entry *e = ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
-		c->hash = h;
-		c->len = (uint16_t)n;
-		memcpy(c->key, rec->method.p, rec->method.n);
-		c->key[rec->method.n] = ' ';
-		memcpy(c->key + rec->method.n + 1, rec->path.p, rec->path.n);
-		c->family = (int16_t)*family;
-		c->route = e;
-		return e;
-	}
 	char k[2 * KEYMAX + 2];
-	size_t kl = route_key(rec, k, sizeof k, family);
-	return ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
+	size_t prefix;
+	if (rec->method.n + 1 + rec->path.n > RC_KEY) {
+		size_t kl = route_key(rec, k, sizeof k, family, &prefix);
+		return ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
+	}
+	uint64_t hm = fast_hash(rec->method.p, rec->method.n, 7);
+	uint64_t h = fast_hash(rec->path.p, rec->path.n, hm);
+	struct rcache_entry *c = &r->rcache[h % RCACHE];
+	if (rc_same(c, h, rec, rec->path.n)) {
+		*family = c->family;
+		return c->route;
+	}
+	/* paths under a prefix route differ in every line (artifact paths,
+	 * hashed static files): look the prefix up (it ends at the 2nd to 5th /) */
+	size_t slashes = 0;
+	for (size_t i = 1; i < rec->path.n && slashes < 5; i++) {
+		if (rec->path.p[i] != '/')
+			continue;
+		slashes++;
+		uint64_t hp = fast_hash(rec->path.p, i + 1, hm);
+		struct rcache_entry *pc = &r->pcache[hp % PCACHE];
+		if (rc_same(pc, hp, rec, i + 1)) {
+			*family = pc->family;
+			return pc->route;
+		}
+	}
+	size_t kl = route_key(rec, k, sizeof k, family, &prefix);
+	struct ct_entry *e = ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
+	if (prefix) {
+		uint64_t hp = fast_hash(rec->path.p, prefix, hm);
+		rc_fill(&r->pcache[hp % PCACHE], hp, rec, prefix, *family, e);
+	} else {
+		rc_fill(c, h, rec, rec->path.n, *family, e);
+	}
+	return e;
 }
 
 void report_add(struct report *r, const struct log_rec *rec)

@@ -115,6 +115,27 @@ static void test_table_is_sound(void **state)
 	}
 }
 
+/* `mlgate report` caches a prefix route (path ending in '/') by its prefix:
+ * no other row of the same method may lie under one, or its lines would be
+ * counted under the prefix route. */
+static void test_no_rows_under_prefix_routes(void **state)
+{
+	size_t n;
+	const struct mlflow_route *t = mlflow_routes_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		size_t pl = strlen(t[i].path);
+		if (pl < 2 || t[i].path[pl - 1] != '/')
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			bool same_space = t[i].versions == t[j].versions || (t[i].versions & t[j].versions) != 0;
+			if (j == i || strcmp(t[i].method, t[j].method) != 0 || !same_space)
+				continue;
+			if (strlen(t[j].path) > pl && strncmp(t[j].path, t[i].path, pl) == 0)
+				fail_msg("%s %s lies under the prefix route %s", t[j].method, t[j].path, t[i].path);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_params_and_literals),
 		cmocka_unit_test(test_artifacts_and_hand_routes),
 		cmocka_unit_test(test_table_is_sound),
+		cmocka_unit_test(test_no_rows_under_prefix_routes),
 	};
 	return cmocka_run_group_tests_name("mlflow_routes", tests, NULL, NULL);
 }
