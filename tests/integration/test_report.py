@@ -281,3 +281,16 @@ def test_sparklines_on_a_terminal(tmp_path):
     over = tty.split("Over time")[1].split("Likely credential")[0]
     assert "\u2588" in over and "FROM" not in over
     assert [l.split()[0] for l in over.strip().splitlines()[1:]] == ["requests", "401/403", "5xx"]
+
+
+def test_an_overlong_line_is_skipped_not_fatal(tmp_path):
+    """A line longer than a reader's buffer (128 KiB) is counted as skipped
+    and the lines after it are read, from a file and from a pipe."""
+    recs = gen(300, seed=7)
+    lines = [line(r) + "\n" for r in recs]
+    text = "".join(lines[:100]) + "x" * (300 << 10) + "\n" + "".join(lines[100:])
+    p = tmp_path / "a.log"
+    p.write_text(text)
+    for args, inp in ((["--json", str(p)], None), (["--json"], text.encode())):
+        got = json.loads(run_report(*args, input=inp).stdout)
+        assert got["requests"] == 300 and got["skipped_lines"] == 1, (args, got["requests"], got["skipped_lines"])
