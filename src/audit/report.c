@@ -373,6 +373,18 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 	return e;
 }
 
+/* Counts the pair "group\tmember" (each half bounded so both fit a key). */
+static void count_pair(struct ctable *t, struct log_str group, struct log_str member)
+{
+	char k[KEYMAX];
+	size_t gn = group.n < KEYMAX / 2 ? group.n : KEYMAX / 2;
+	memcpy(k, group.p, gn);
+	k[gn] = '\t';
+	size_t mn = member.n < KEYMAX - gn - 1 ? member.n : KEYMAX - gn - 1;
+	memcpy(k + gn + 1, member.p, mn);
+	ct_get(t, k, gn + 1 + mn)->v[0]++;
+}
+
 void report_add(struct report *r, const struct log_rec *rec)
 {
 	if (rec->time < r->o.since || rec->time > r->o.until) {
@@ -397,22 +409,10 @@ void report_add(struct report *r, const struct log_rec *rec)
 			e->v[st == 403]++;
 		}
 	}
-	char k[2 * KEYMAX + 2];
-	if (st == 401 && rec->user.n) {
-		size_t an = rec->addr.n < KEYMAX / 2 ? rec->addr.n : KEYMAX / 2;
-		memcpy(k, rec->addr.p, an);
-		k[an] = '\t';
-		size_t un = rec->user.n < KEYMAX - an - 1 ? rec->user.n : KEYMAX - an - 1;
-		memcpy(k + an + 1, rec->user.p, un);
-		ct_get(&r->stuff_pairs, k, an + 1 + un)->v[0]++;
-	} else if (st < 400 && rec->user.n) {
-		size_t un = rec->user.n < KEYMAX / 2 ? rec->user.n : KEYMAX / 2;
-		memcpy(k, rec->user.p, un);
-		k[un] = '\t';
-		size_t an = rec->addr.n < KEYMAX - un - 1 ? rec->addr.n : KEYMAX - un - 1;
-		memcpy(k + un + 1, rec->addr.p, an);
-		ct_get(&r->share_pairs, k, un + 1 + an)->v[0]++;
-	}
+	if (st == 401 && rec->user.n)
+		count_pair(&r->stuff_pairs, rec->addr, rec->user);	/* names failing from an address */
+	else if (st < 400 && rec->user.n)
+		count_pair(&r->share_pairs, rec->user, rec->addr);	/* addresses a user works from */
 	int family;
 	struct ct_entry *e = route_entry(r, rec, &family);
 	e->v[0]++;
