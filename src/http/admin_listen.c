@@ -103,7 +103,10 @@ static void send_metrics(struct admin_conn *ac)
 	for (int i = 0; i < srv->nworkers; i++) {
 		/* read without the owner's cooperation: a gauge may be a moment old */
 		g.connections += __atomic_load_n(&srv->workers[i].nconns, __ATOMIC_RELAXED);
-		g.upstream_idle += __atomic_load_n(&srv->workers[i].nidle, __ATOMIC_RELAXED);
+		size_t idle = __atomic_load_n(&srv->workers[i].nidle, __ATOMIC_RELAXED);
+		size_t open = __atomic_load_n(&srv->workers[i].nup_open, __ATOMIC_RELAXED);
+		g.upstream_idle += idle;
+		g.upstream_busy += open > idle ? open - idle : 0;
 	}
 	if (srv->audit)
 		g.audit_ok = audit_log_failed(srv->audit) ? 0 : 1;

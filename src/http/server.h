@@ -49,6 +49,7 @@ struct worker {
 	size_t nconns;
 	struct upstream *idle;		/* pooled idle upstream connections */
 	size_t nidle;
+	size_t nup_open;		/* proxy connections to MLflow open (idle or in use) */
 	struct block_pool blocks;
 	struct auth_flight *flights;	/* credential verifications under way */
 	struct cred_l1 {		/* lock-free first level of the Basic cache (1 s) */

@@ -24,6 +24,7 @@ static void on_up_closed(uv_handle_t *h)
 {
 	struct upstream *u = h->data;
 	if (--u->closes_pending == 0) {
+		u->w->nup_open--;
 		buf_free(&u->in);
 		free(u->creq.data);
 		free(u);
@@ -231,6 +232,7 @@ void upstream_acquire(struct worker *w, struct conn *c, upstream_ready_cb cb)
 	}
 	metrics_count(w->srv->metrics, w->id, MC_UPSTREAM_CONNECT);
 	struct upstream *u = mem_calloc(1, sizeof *u);
+	w->nup_open++;
 	u->w = w;
 	u->c = c;
 	u->reusable = true;

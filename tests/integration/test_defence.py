@@ -325,6 +325,9 @@ def test_metrics_move_with_traffic(gateway_factory, fake):
     assert s1["mlgate_upstream_connects_total"] + s1["mlgate_upstream_reuses_total"] >= 7
     assert s1["mlgate_connections_total"] > s0["mlgate_connections_total"]
     assert s1["mlgate_audit_log_up"] == 1 and s1["mlgate_workers"] == 2
+    # between requests no MLflow connection is in use (the busy gauge does not drift)
+    assert s1['mlgate_upstream_connections{state="busy"}'] == 0
+    assert 'mlgate_upstream_connections{state="idle"}' in s1
     assert s1["mlgate_audit_write_seconds_count"] >= 1    # logins are audited
 
 
