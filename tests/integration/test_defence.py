@@ -349,3 +349,25 @@ def test_health_endpoints(gateway_factory, fake):
 def test_admin_listener_defaults_to_loopback(tmp_path):
     out = subprocess.run([BIN, "check-config", "--keys"], capture_output=True, text=True)
     assert "| `admin.listen` | `127.0.0.1:9180` |" in out.stdout
+
+
+def test_rules_and_limits_change_on_reload(gateway_factory, fake):
+    """SIGHUP re-reads network.ip_rules and rate_limits: requests after the
+    reload are judged by the new ones; a bad edit keeps the old ones."""
+    import signal
+    g = gateway_factory(extra_yaml="network:\n  ip_rules: [\"deny 127.0.0.2\"]\n")
+    assert req(g.port, "/version", "127.0.0.2", auth=ALICE)[0] == 403
+    assert req(g.port, "/version", "127.0.0.3", auth=ALICE)[0] == 200
+    cfg = open(g.config).read()
+    open(g.config, "w").write(cfg.replace('deny 127.0.0.2', 'deny 127.0.0.3') + "rate_limits: [\"user all 2/m\"]\n")
+    g.signal(signal.SIGHUP)
+    until(lambda: "reloaded" in g.errors())
+    assert req(g.port, "/version", "127.0.0.2", auth=ALICE)[0] == 200
+    assert req(g.port, "/version", "127.0.0.3", auth=ALICE)[0] == 403
+    assert req(g.port, "/version", "127.0.0.2", auth=ALICE)[0] == 200
+    assert req(g.port, "/version", "127.0.0.2", auth=ALICE)[0] == 429   # the new limit: two a minute
+    # an edit that does not parse is refused; the running rules stay
+    open(g.config, "w").write(cfg.replace('deny 127.0.0.2', 'deny 127.0.0.3/8'))
+    g.signal(signal.SIGHUP)
+    until(lambda: "reload failed" in g.errors())
+    assert req(g.port, "/version", "127.0.0.3", auth=ALICE)[0] == 403
