@@ -988,6 +988,24 @@ static void svg_status(FILE *out, const struct report *r)
 	fprintf(out, "</svg></figure>\n");
 }
 
+/* A stuffing or sharing table. */
+static void html_groups(FILE *out, const char *title, const char *rule, int min, const char *what,
+			const char *key_col, const char *count_col, const struct row *rows, size_t n)
+{
+	char key[KEYMAX + 1];
+	fprintf(out, "<h2>%s</h2>\n<p class=\"muted\">%s %d %s</p>\n<table><tr><th>%s</th><th class=\"n\">%s</th>"
+		     "<th class=\"n\">%s</th></tr>\n",
+		title, rule, min, what, key_col, what, count_col);
+	for (size_t i = 0; i < n; i++) {
+		clean(rows[i].key, rows[i].klen, key, sizeof key);
+		fprintf(out, "<tr><td>");
+		h(out, key);
+		fprintf(out, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", rows[i].v[0],
+			rows[i].v[1]);
+	}
+	fprintf(out, "</table>%s\n", n ? "" : "<p class=\"none\">none</p>");
+}
+
 int report_html(const struct report *r, FILE *out)
 {
 	char a[40], b[40], key[KEYMAX + 1];
@@ -1031,27 +1049,10 @@ int report_html(const struct report *r, FILE *out)
 	rows = ranked_by(&r->fail_user, (size_t)r->o.top, &n, true);
 	svg_bars(out, "401/403 by user", rows, n, "#f0ad4e");
 	free(rows);
-	fprintf(out, "<h2>Likely credential stuffing</h2>\n<p class=\"muted\">one address failing as at least %d user "
-		     "names</p>\n<table><tr><th>address</th><th class=\"n\">user names</th><th class=\"n\">401s</th></tr>\n",
-		r->o.stuffing_users);
-	for (size_t i = 0; i < ns; i++) {
-		clean(stuff[i].key, stuff[i].klen, key, sizeof key);
-		fprintf(out, "<tr><td>");
-		h(out, key);
-		fprintf(out, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", stuff[i].v[0],
-			stuff[i].v[1]);
-	}
-	fprintf(out, "</table>%s\n<h2>Likely credential sharing</h2>\n<p class=\"muted\">one user from at least %d "
-		     "addresses</p>\n<table><tr><th>user</th><th class=\"n\">addresses</th><th class=\"n\">requests</th></tr>\n",
-		ns ? "" : "<p class=\"none\">none</p>", r->o.sharing_addrs);
-	for (size_t i = 0; i < nsh; i++) {
-		clean(share[i].key, share[i].klen, key, sizeof key);
-		fprintf(out, "<tr><td>");
-		h(out, key);
-		fprintf(out, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", share[i].v[0],
-			share[i].v[1]);
-	}
-	fprintf(out, "</table>%s\n", nsh ? "" : "<p class=\"none\">none</p>");
+	html_groups(out, "Likely credential stuffing", "one address failing as at least", r->o.stuffing_users,
+		    "user names", "address", "401s", stuff, ns);
+	html_groups(out, "Likely credential sharing", "one user from at least", r->o.sharing_addrs, "addresses", "user",
+		    "requests", share, nsh);
 	free(stuff);
 	free(share);
 	fprintf(out, "<h2>Top routes</h2>\n<table><tr><th>route</th><th class=\"n\">requests</th><th class=\"n\">5xx</th>"
