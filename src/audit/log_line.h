@@ -32,8 +32,9 @@ struct log_rec {
 	enum log_format format;
 };
 
-/* The last time text read and its value: consecutive lines mostly share
- * their second, so a reader keeps one of these and skips the conversion. */
+/* The last time text read and its value at second 0: consecutive lines
+ * mostly share their minute, so a reader keeps one of these and skips the
+ * conversion. */
 struct log_time_cache {
 	char text[40];
 	size_t n;

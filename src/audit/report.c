@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#define KEYMAX 120
+#define KEYMAX 129		/* a field is at most (KEYMAX - 1) / 2 bytes of a key: two make a pair */
 #define LAT_MS 10000		/* exact 1 ms buckets below this */
 #define LAT_COARSE 40		/* then powers of two */
 #define SERIES 240
@@ -20,17 +20,26 @@
 /* --- bounded counter tables ------------------------------------------------ */
 
 struct ct_entry {
-	uint32_t hash;			/* 0: empty */
+	uint32_t hash;
 	uint16_t klen;
 	char key[KEYMAX];
 	uint64_t v[3];
 };
 
+/* Open addressing over a compact slot array (hash + entry index: probes
+ * touch 8 bytes a slot) and entries stored densely in insertion order, so
+ * the hot ones share cache lines and pages. */
+struct ct_slot {
+	uint32_t hash;			/* 0: empty */
+	uint32_t idx;
+};
+
 struct ctable {
 	const char *name;
-	size_t cap, n;
+	size_t cap, n;			/* cap: slots, a power of two; n: entries (at most 7/8 cap) */
 	bool overflow;			/* keys past the capacity were counted as "(other)" */
-	struct ct_entry *e;
+	struct ct_slot *slot;
+	struct ct_entry *e;		/* [n] */
 };
 
 static void ct_init(struct ctable *t, const char *name, size_t cap)
@@ -39,84 +48,161 @@ static void ct_init(struct ctable *t, const char *name, size_t cap)
 	t->cap = cap;
 	t->n = 0;
 	t->overflow = false;
-	t->e = mem_calloc(cap, sizeof *t->e);
+	t->slot = mem_calloc(cap, sizeof *t->slot);
+	t->e = mem_calloc(cap * 7 / 8 + 1, sizeof *t->e);
+}
+
+static void ct_free(struct ctable *t)
+{
+	free(t->slot);
+	free(t->e);
+}
+
+static uint64_t load8(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The last n < 8 bytes before end, of a key that began at start. */
+static uint64_t tail_bytes(const char *start, const char *end, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (end - start >= 8)
+		return load8(end - 8) >> (8 * (8 - n));	/* one load that overlaps what was read */
+	uint64_t v = 0;
+	memcpy(&v, end - n, n);
+	return v;
 }
 
 static uint64_t fast_hash(const char *p, size_t n, uint64_t h)
 {
+	const char *start = p, *end = p + n;
 	while (n >= 8) {
-		uint64_t v;
-		memcpy(&v, p, 8);
-		h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ load8(p)) * 0x9e3779b97f4a7c15ULL;
 		h ^= h >> 29;
 		p += 8;
 		n -= 8;
 	}
-	uint64_t v = 0;
-	memcpy(&v, p, n);
-	h = (h ^ v ^ n) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ tail_bytes(start, end, n) ^ n) * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 32;
 	return h ? h : 1;
 }
 
-static uint32_t key_hash(const char *k, size_t n)
+/* memcmp(a, b, n) == 0 for the short keys of these tables, without a call */
+static bool same(const char *a, const char *b, size_t n)
 {
-	uint32_t h = (uint32_t)fast_hash(k, n, 3);
-	return h ? h : 1;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8)
+			if (load8(a + i) != load8(b + i))
+				return false;
+		return load8(a + n - 8) == load8(b + n - 8);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
-static struct ct_entry *ct_find(struct ctable *t, const char *k, size_t n, uint32_t h, bool *found)
+/* 32 well-mixed bits of h (a table's slot is its low bits) */
+static uint32_t hash32(uint64_t h)
 {
-	size_t i = h % t->cap;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	uint32_t v = (uint32_t)h;
+	return v ? v : 1;
+}
+
+static uint32_t key_hash(const char *k, size_t n)
+{
+	return hash32(fast_hash(k, n, 3));
+}
+
+/* The hash of the pair key "a\tb" from the hashes of its halves (so a line
+ * hashes each field once for every table it counts in). */
+static uint32_t pair_hash(uint64_t ha, uint64_t hb)
+{
+	return hash32(ha ^ (hb * 0x9e3779b97f4a7c15ULL) ^ (hb >> 29));
+}
+
+/* Whether e holds a (b == NULL) or "a\tb". */
+static bool ct_is(const struct ct_entry *e, const char *a, size_t an, const char *b, size_t bn)
+{
+	if (b == NULL)
+		return e->klen == an && same(e->key, a, an);
+	return e->klen == an + 1 + bn && same(e->key, a, an) && e->key[an] == '\t' && same(e->key + an + 1, b, bn);
+}
+
+/* The slot holding the key, or the empty one where it would go. */
+static struct ct_slot *ct_find(struct ctable *t, uint32_t h, const char *a, size_t an, const char *b, size_t bn,
+			       bool *found)
+{
+	size_t mask = t->cap - 1, i = h & mask;
 	for (;;) {
-		struct ct_entry *e = &t->e[i];
-		if (e->hash == 0) {
+		struct ct_slot *s = &t->slot[i];
+		if (s->hash == 0) {
 			*found = false;
-			return e;
+			return s;
 		}
-		if (e->hash == h && e->klen == n && memcmp(e->key, k, n) == 0) {
+		if (s->hash == h && ct_is(&t->e[s->idx], a, an, b, bn)) {
 			*found = true;
-			return e;
+			return s;
 		}
-		i = (i + 1) % t->cap;
+		i = (i + 1) & mask;
 	}
 }
 
-/* The entry for key, created when new; once the table is 7/8 full new keys
- * share one "(other)" entry, so probes stay short and totals stay exact. */
+/* The entry for key a, or "a\tb" when b is given (an + bn + 1 <= KEYMAX),
+ * under hash h, created when new; once the table is 7/8 full new keys share
+ * one "(other)" entry, so probes stay short and totals stay exact. */
+static struct ct_entry *ct_put(struct ctable *t, uint32_t h, const char *a, size_t an, const char *b, size_t bn)
+{
+	bool found;
+	struct ct_slot *s = ct_find(t, h, a, an, b, bn, &found);
+	if (found)
+		return &t->e[s->idx];
+	if (t->n >= t->cap * 7 / 8) {
+		t->overflow = true;
+		h = key_hash(OTHER, sizeof OTHER - 1);
+		s = ct_find(t, h, OTHER, sizeof OTHER - 1, NULL, 0, &found);
+		if (found)
+			return &t->e[s->idx];
+		a = OTHER;
+		an = sizeof OTHER - 1;
+		b = NULL;
+	}
+	struct ct_entry *e = &t->e[t->n];
+	s->hash = h;
+	s->idx = (uint32_t)t->n;
+	e->hash = h;
+	memcpy(e->key, a, an);
+	e->klen = (uint16_t)an;
+	if (b != NULL) {
+		e->key[an] = '\t';
+		memcpy(e->key + an + 1, b, bn);
+		e->klen = (uint16_t)(an + 1 + bn);
+	}
+	t->n++;
+	return e;
+}
+
 static struct ct_entry *ct_get(struct ctable *t, const char *k, size_t n)
 {
 	if (n > KEYMAX)
 		n = KEYMAX;
-	uint32_t h = key_hash(k, n);
-	bool found;
-	struct ct_entry *e = ct_find(t, k, n, h, &found);
-	if (found)
-		return e;
-	if (t->n >= t->cap * 7 / 8) {
-		t->overflow = true;
-		h = key_hash(OTHER, sizeof OTHER - 1);
-		e = ct_find(t, OTHER, sizeof OTHER - 1, h, &found);
-		if (found)
-			return e;
-		k = OTHER;
-		n = sizeof OTHER - 1;
-	}
-	e->hash = h;
-	e->klen = (uint16_t)n;
-	memcpy(e->key, k, n);
-	t->n++;
-	return e;
+	return ct_put(t, key_hash(k, n), k, n, NULL, 0);
 }
 
 static void ct_merge(struct ctable *into, const struct ctable *from)
 {
 	into->overflow |= from->overflow;
-	for (size_t i = 0; i < from->cap; i++) {
+	for (size_t i = 0; i < from->n; i++) {
 		const struct ct_entry *s = &from->e[i];
-		if (s->hash == 0)
-			continue;
-		struct ct_entry *d = ct_get(into, s->key, s->klen);
+		/* the same hash: pair keys were hashed by their halves */
+		struct ct_entry *d = ct_put(into, s->hash, s->key, s->klen, NULL, 0);
 		for (int j = 0; j < 3; j++)
 			d->v[j] += s->v[j];
 	}
@@ -127,6 +213,8 @@ static void ct_merge(struct ctable *into, const struct ctable *from)
 struct series {
 	int64_t base;			/* start of bucket 0 (0: nothing yet) */
 	int64_t width;			/* seconds per bucket */
+	int64_t last_from, last_to;	/* the last bucket used: [from, to) */
+	int last;
 	uint64_t total[SERIES], fail[SERIES], err5[SERIES];
 };
 
@@ -196,11 +284,11 @@ void report_free(struct report *r)
 {
 	if (r == NULL)
 		return;
-	free(r->fail_addr.e);
-	free(r->fail_user.e);
-	free(r->stuff_pairs.e);
-	free(r->share_pairs.e);
-	free(r->routes.e);
+	ct_free(&r->fail_addr);
+	ct_free(&r->fail_user);
+	ct_free(&r->stuff_pairs);
+	ct_free(&r->share_pairs);
+	ct_free(&r->routes);
 	free(r->lat);
 	free(r->rcache);
 	free(r->pcache);
@@ -212,34 +300,56 @@ void report_skip(struct report *r)
 	r->skipped++;
 }
 
+static int64_t floor_to(int64_t t, int64_t w)
+{
+	return t - ((t % w) + w) % w;
+}
+
+/* Doubles the bucket width. Buckets lie on a grid from the epoch (bucket k
+ * of width w is [k w, (k + 1) w)), so a bucket of one width falls inside
+ * one bucket of any larger width: the series of several readers merge
+ * exactly, whatever the split. */
 static void series_double(struct series *s)
 {
-	/* double the bucket width: pairs merge, the start stays */
-	for (int i = 0; i < SERIES / 2; i++) {
-		s->total[i] = s->total[2 * i] + s->total[2 * i + 1];
-		s->fail[i] = s->fail[2 * i] + s->fail[2 * i + 1];
-		s->err5[i] = s->err5[2 * i] + s->err5[2 * i + 1];
-	}
-	memset(s->total + SERIES / 2, 0, sizeof s->total / 2);
-	memset(s->fail + SERIES / 2, 0, sizeof s->fail / 2);
-	memset(s->err5 + SERIES / 2, 0, sizeof s->err5 / 2);
+	struct series old = *s;
 	s->width *= 2;
+	s->base = floor_to(old.base, s->width);
+	int shift = (int)((old.base - s->base) / old.width);	/* 0 or 1 */
+	memset(s->total, 0, sizeof s->total);
+	memset(s->fail, 0, sizeof s->fail);
+	memset(s->err5, 0, sizeof s->err5);
+	for (int i = 0; i < SERIES; i++) {
+		int j = (i + shift) / 2;
+		s->total[j] += old.total[i];
+		s->fail[j] += old.fail[i];
+		s->err5[j] += old.err5[i];
+	}
+	s->last_to = s->last_from;	/* the hint is gone */
 }
 
 /* Counts at time t. The range grows both ways (logs from several files or
- * proxies are not strictly in order), doubling the step when it must. */
+ * proxies are not strictly in order), doubling the width only when the
+ * buckets from the first used one to t's are more than SERIES: the width
+ * is the smallest that holds every time counted. */
 static void series_add(struct series *s, int64_t t, uint64_t total, uint64_t fail, uint64_t err5)
 {
-	if (s->base == 0) {
-		s->width = 60;
-		s->base = t - ((t % 60) + 60) % 60;
+	if (t >= s->last_from && t < s->last_to) {	/* lines come mostly in order */
+		s->total[s->last] += total;
+		s->fail[s->last] += fail;
+		s->err5[s->last] += err5;
+		return;
 	}
+	if (s->width == 0) {
+		s->width = 60;
+		s->base = floor_to(t, 60);
+	}
+	/* the base stays the first used bucket */
 	while (t < s->base) {
 		int used = 0;
 		for (int i = 0; i < SERIES; i++)
-			if (s->total[i])
+			if (s->total[i] || s->fail[i] || s->err5[i])
 				used = i + 1;
-		int64_t need = (s->base - t + s->width - 1) / s->width;
+		int64_t need = (s->base - floor_to(t, s->width)) / s->width;
 		if (used + need <= SERIES) {
 			size_t k = (size_t)need;
 			memmove(s->total + k, s->total, (size_t)used * sizeof s->total[0]);
@@ -261,6 +371,29 @@ static void series_add(struct series *s, int64_t t, uint64_t total, uint64_t fai
 	s->total[idx] += total;
 	s->fail[idx] += fail;
 	s->err5[idx] += err5;
+	s->last = (int)idx;
+	s->last_from = s->base + idx * s->width;
+	s->last_to = s->last_from + s->width;
+}
+
+/* Adds one reader's series: the finer one is widened first, then each of
+ * its buckets lands whole in one of the other's. */
+static void series_merge(struct series *into, const struct series *from)
+{
+	if (from->width == 0)
+		return;
+	if (into->width == 0) {
+		*into = *from;
+		return;
+	}
+	while (into->width < from->width)
+		series_double(into);
+	struct series f = *from;
+	while (f.width < into->width)
+		series_double(&f);
+	for (int i = 0; i < SERIES; i++)
+		if (f.total[i] || f.fail[i] || f.err5[i])
+			series_add(into, f.base + i * f.width, f.total[i], f.fail[i], f.err5[i]);
 }
 
 static void latency_add(struct latency *l, int64_t ms)
@@ -317,8 +450,8 @@ static size_t route_key(const struct log_rec *rec, char *out, size_t cap, int *f
 
 static bool rc_same(const struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen)
 {
-	return c->hash == h && c->len == rec->method.n + 1 + plen && memcmp(c->key, rec->method.p, rec->method.n) == 0 &&
-	       memcmp(c->key + rec->method.n + 1, rec->path.p, plen) == 0;
+	return c->hash == h && c->len == rec->method.n + 1 + plen && same(c->key, rec->method.p, rec->method.n) &&
+	       same(c->key + rec->method.n + 1, rec->path.p, plen);
 }
 
 static void rc_fill(struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen, int family,
@@ -333,6 +466,26 @@ static void rc_fill(struct rcache_entry *c, uint64_t h, const struct log_rec *re
 	c->route = e;
 }
 
+/* A cache slot's hash: the length and up to 16 bytes from each end (every
+ * hit is confirmed by comparing the whole key, so this only spreads keys,
+ * and it costs the same for a long path as for a short one). */
+static uint64_t slot_hash(const char *p, size_t n, uint64_t seed)
+{
+	uint64_t w[4] = { 0, 0, 0, 0 };
+	if (n >= 16) {
+		memcpy(w, p, 16);
+		memcpy(w + 2, p + n - 16, 16);
+	} else {
+		memcpy(w, p, n);
+	}
+	uint64_t h = (seed ^ n ^ w[0]) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (h >> 29) ^ w[1]) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 31) ^ w[2]) * 0x94d049bb133111ebULL;
+	h = (h ^ (h >> 29) ^ w[3]) * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 32;
+	return h ? h : 1;
+}
+
 static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec, int *family)
 {
 	char k[2 * KEYMAX + 2];
@@ -341,8 +494,9 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 		size_t kl = route_key(rec, k, sizeof k, family, &prefix);
 		return ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
 	}
-	uint64_t hm = fast_hash(rec->method.p, rec->method.n, 7);
-	uint64_t h = fast_hash(rec->path.p, rec->path.n, hm);
+	uint64_t hm = 7;
+	memcpy(&hm, rec->method.p, rec->method.n < 8 ? rec->method.n : 8);
+	uint64_t h = slot_hash(rec->path.p, rec->path.n, hm);
 	struct rcache_entry *c = &r->rcache[h % RCACHE];
 	if (rc_same(c, h, rec, rec->path.n)) {
 		*family = c->family;
@@ -355,7 +509,7 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 		if (rec->path.p[i] != '/')
 			continue;
 		slashes++;
-		uint64_t hp = fast_hash(rec->path.p, i + 1, hm);
+		uint64_t hp = slot_hash(rec->path.p, i + 1, hm);
 		struct rcache_entry *pc = &r->pcache[hp % PCACHE];
 		if (rc_same(pc, hp, rec, i + 1)) {
 			*family = pc->family;
@@ -365,7 +519,7 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 	size_t kl = route_key(rec, k, sizeof k, family, &prefix);
 	struct ct_entry *e = ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
 	if (prefix) {
-		uint64_t hp = fast_hash(rec->path.p, prefix, hm);
+		uint64_t hp = slot_hash(rec->path.p, prefix, hm);
 		rc_fill(&r->pcache[hp % PCACHE], hp, rec, prefix, *family, e);
 	} else {
 		rc_fill(c, h, rec, rec->path.n, *family, e);
@@ -373,16 +527,22 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 	return e;
 }
 
-/* Counts the pair "group\tmember" (each half bounded so both fit a key). */
-static void count_pair(struct ctable *t, struct log_str group, struct log_str member)
+/* A field as a key: at most half a key (so two make a pair key), hashed once. */
+struct field {
+	const char *p;
+	size_t n;
+	uint64_t h;
+};
+
+static struct field field_of(struct log_str s)
 {
-	char k[KEYMAX];
-	size_t gn = group.n < KEYMAX / 2 ? group.n : KEYMAX / 2;
-	memcpy(k, group.p, gn);
-	k[gn] = '\t';
-	size_t mn = member.n < KEYMAX - gn - 1 ? member.n : KEYMAX - gn - 1;
-	memcpy(k + gn + 1, member.p, mn);
-	ct_get(t, k, gn + 1 + mn)->v[0]++;
+	size_t n = s.n < (KEYMAX - 1) / 2 ? s.n : (KEYMAX - 1) / 2;
+	return (struct field){ s.p, n, fast_hash(s.p, n, 3) };
+}
+
+static void count_pair(struct ctable *t, const struct field *group, const struct field *member)
+{
+	ct_put(t, pair_hash(group->h, member->h), group->p, group->n, member->p, member->n)->v[0]++;
 }
 
 void report_add(struct report *r, const struct log_rec *rec)
@@ -401,18 +561,19 @@ void report_add(struct report *r, const struct log_rec *rec)
 	r->status[st >= 0 && st < 1000 ? st : 0]++;
 	bool fail = st == 401 || st == 403;
 	series_add(&r->ser, rec->time, 1, fail, st >= 500);
-	if (fail) {
-		struct ct_entry *e = ct_get(&r->fail_addr, rec->addr.p, rec->addr.n);
-		e->v[st == 403]++;
-		if (rec->user.n) {
-			e = ct_get(&r->fail_user, rec->user.p, rec->user.n);
-			e->v[st == 403]++;
+	bool pair = rec->user.n && (st == 401 || st < 400);
+	if (fail || pair) {
+		struct field addr = field_of(rec->addr), user = field_of(rec->user);
+		if (fail) {
+			ct_put(&r->fail_addr, hash32(addr.h), addr.p, addr.n, NULL, 0)->v[st == 403]++;
+			if (user.n)
+				ct_put(&r->fail_user, hash32(user.h), user.p, user.n, NULL, 0)->v[st == 403]++;
 		}
+		if (pair && st == 401)
+			count_pair(&r->stuff_pairs, &addr, &user);	/* names failing from an address */
+		else if (pair)
+			count_pair(&r->share_pairs, &user, &addr);	/* addresses a user works from */
 	}
-	if (st == 401 && rec->user.n)
-		count_pair(&r->stuff_pairs, rec->addr, rec->user);	/* names failing from an address */
-	else if (st < 400 && rec->user.n)
-		count_pair(&r->share_pairs, rec->user, rec->addr);	/* addresses a user works from */
 	int family;
 	struct ct_entry *e = route_entry(r, rec, &family);
 	e->v[0]++;
@@ -440,11 +601,7 @@ void report_merge(struct report *into, const struct report *from)
 	ct_merge(&into->stuff_pairs, &from->stuff_pairs);
 	ct_merge(&into->share_pairs, &from->share_pairs);
 	ct_merge(&into->routes, &from->routes);
-	for (int i = 0; i < SERIES; i++) {
-		const struct series *s = &from->ser;
-		if (s->total[i] || s->fail[i] || s->err5[i])
-			series_add(&into->ser, s->base + i * s->width, s->total[i], s->fail[i], s->err5[i]);
-	}
+	series_merge(&into->ser, &from->ser);
 	for (int f = 0; f < FAM_COUNT; f++) {
 		struct latency *d = &into->lat[f];
 		const struct latency *s = &from->lat[f];
@@ -483,10 +640,8 @@ static struct row *ranked_by(const struct ctable *t, size_t max, size_t *n, bool
 {
 	struct row *rows = mem_calloc(t->n ? t->n : 1, sizeof *rows);
 	size_t k = 0;
-	for (size_t i = 0; i < t->cap; i++) {
+	for (size_t i = 0; i < t->n; i++) {
 		const struct ct_entry *e = &t->e[i];
-		if (e->hash == 0)
-			continue;
 		rows[k] = (struct row){ e->key, e->klen, { e->v[0], e->v[1], e->v[2] }, e->v[0] + (sum2 ? e->v[1] : 0) };
 		k++;
 	}
@@ -501,33 +656,25 @@ static struct row *pair_groups(const struct ctable *pairs, int min, size_t max, 
 {
 	struct ctable g;
 	ct_init(&g, "groups", pairs->cap);
-	for (size_t i = 0; i < pairs->cap; i++) {
+	for (size_t i = 0; i < pairs->n; i++) {
 		const struct ct_entry *e = &pairs->e[i];
-		if (e->hash == 0)
-			continue;
 		const char *tab = memchr(e->key, '\t', e->klen);
 		size_t al = tab ? (size_t)(tab - e->key) : e->klen;
 		struct ct_entry *d = ct_get(&g, e->key, al);
+		if (d->v[0] == 0)
+			d->v[2] = i;	/* a pair key starting with it: the row's key must outlive g */
 		d->v[0]++;
 		d->v[1] += e->v[0];
 	}
 	struct row *rows = mem_calloc(g.n ? g.n : 1, sizeof *rows);
 	size_t k = 0;
-	for (size_t i = 0; i < g.cap; i++) {
+	for (size_t i = 0; i < g.n; i++) {
 		struct ct_entry *e = &g.e[i];
-		if (e->hash == 0 || e->v[0] < (uint64_t)min || (e->klen == sizeof OTHER - 1 && !memcmp(e->key, OTHER, e->klen)))
+		if (e->v[0] < (uint64_t)min || (e->klen == sizeof OTHER - 1 && !memcmp(e->key, OTHER, e->klen)))
 			continue;
-		/* the key must outlive g: find it in pairs (first half of a pair key) */
-		for (size_t j = 0; j < pairs->cap; j++) {
-			const struct ct_entry *p = &pairs->e[j];
-			if (p->hash && p->klen > e->klen && p->key[e->klen] == '\t' && !memcmp(p->key, e->key, e->klen)) {
-				rows[k] = (struct row){ p->key, e->klen, { e->v[0], e->v[1], 0 }, e->v[0] };
-				k++;
-				break;
-			}
-		}
+		rows[k++] = (struct row){ pairs->e[e->v[2]].key, e->klen, { e->v[0], e->v[1], 0 }, e->v[0] };
 	}
-	free(g.e);
+	ct_free(&g);
 	qsort(rows, k, sizeof *rows, row_cmp);
 	*n = k < max ? k : max;
 	return rows;

@@ -13,9 +13,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +27,7 @@
 #define CHUNK (128 << 10)		/* read buffer per reader: stays in L2 (a longer line is skipped) */
 #define SPLIT_MIN (32LL << 20)		/* files smaller than this are read by one thread */
 #define MAX_THREADS 16
+#define WINDOW (8 << 20)		/* a mapped reader's window: bounds what it holds resident */
 
 static const char usage[] =
 	"usage: mlgate report [--since T] [--until T] [--json] [--html FILE] [--top N]\n"
@@ -119,6 +123,7 @@ static long read_gz(void *ctx, char *buf, size_t cap)
 struct range_job {
 	pthread_t thread;
 	int fd;
+	off_t size;			/* of the file when it was opened */
 	off_t start, end;		/* lines that start in [start, end) are this job's */
 	struct report *r;
 	int rc;
@@ -205,24 +210,149 @@ static void *range_main(void *arg)
 	return NULL;
 }
 
+/* A file that shrinks while it is mapped (a log truncated by copytruncate)
+ * raises SIGBUS on the pages past its new end: the reader that touched
+ * them stops with an error instead of the process dying. */
+static __thread sigjmp_buf *bus_jump;
+
+static void on_sigbus(int sig)
+{
+	if (bus_jump != NULL)
+		siglongjmp(*bus_jump, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Counts the lines of one mapped window from p: returns where the first
+ * line it could not finish starts (or the range's end once passed). */
+static const char *count_window(struct range_job *j, struct log_time_cache *tc, const char *p, const char *e,
+				off_t file_at_p, bool *skipping)
+{
+	const char *start = p;
+	if (*skipping) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (nl == NULL)
+			return e;
+		p = nl + 1;
+		*skipping = false;
+	}
+	while (p < e && file_at_p + (p - start) < j->end) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		if (nl == NULL)
+			break;
+		size_t n = (size_t)(nl - p);
+		if (n >= CHUNK)
+			report_skip(j->r);	/* as the streaming reader: longer than its buffer */
+		else
+			count_line(j->r, tc, p, n);
+		p = nl + 1;
+	}
+	return p;
+}
+
+/* What a mapped reader has mapped: unmapped again after a SIGBUS. */
+struct mapping {
+	char *volatile p;
+	volatile size_t len;
+};
+
+/* Counts the lines that start in [start, end) of the file through mapped
+ * windows of WINDOW bytes: no copy out of the page cache (which cost a
+ * sixth of the time), and what is resident stays bounded. */
+static void map_ranges(struct range_job *j, struct mapping *m)
+{
+	struct log_time_cache tc = { .n = 0 };
+	long page = sysconf(_SC_PAGESIZE);
+	off_t pos = j->start;			/* the next line start not yet counted */
+	bool skipping = false;			/* discarding the rest of an overlong line */
+	bool first = true;
+	while (pos < j->size && (skipping || pos < j->end)) {
+		off_t at = pos - pos % page;
+		size_t len = (size_t)(j->size - at < WINDOW ? j->size - at : WINDOW);
+		char *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, j->fd, at);
+		if (map == MAP_FAILED) {
+			j->rc = -1;
+			return;
+		}
+		m->p = map;
+		m->len = len;
+		const char *p = map + (pos - at), *e = map + len;
+		if (first && j->start > 0 && p[-1] != '\n')
+			skipping = true;	/* the line under way is the previous range's */
+		first = false;
+		bool eof = at + (off_t)len == j->size;
+		const char *q = count_window(j, &tc, p, e, pos, &skipping);
+		if (q == p && !eof && !skipping) {
+			report_skip(j->r);	/* a line longer than the window */
+			skipping = true;
+			q = e;
+		}
+		pos += q - p;
+		if (eof && pos < j->size && !skipping && pos < j->end) {
+			size_t n = (size_t)(j->size - pos);	/* the last line has no newline */
+			if (n >= CHUNK)
+				report_skip(j->r);
+			else
+				count_line(j->r, &tc, map + (pos - at), n);
+			pos = j->size;
+		}
+		m->p = NULL;
+		munmap(map, len);
+		if (eof)
+			return;
+	}
+}
+
+static void *mapped_main(void *arg)
+{
+	struct range_job *j = arg;
+	struct mapping m = { .p = NULL, .len = 0 };
+	sigjmp_buf jump;
+	if (sigsetjmp(jump, 1) != 0) {
+		bus_jump = NULL;
+		if (m.p != NULL)
+			munmap(m.p, m.len);
+		fprintf(stderr, "mlgate report: the file shrank while it was read\n");
+		errno = EIO;
+		j->rc = -1;
+		return NULL;
+	}
+	bus_jump = &jump;
+	map_ranges(j, &m);
+	bus_jump = NULL;
+	return NULL;
+}
+
 static int read_file_ranges(struct report *r, int fd, off_t size, int threads, const struct report_opts *o)
 {
 	if (threads < 1 || size < SPLIT_MIN)
 		threads = 1;
+	/* mapped when the file can be (not every file system maps), else read */
+	void *(*reader)(void *) = range_main;
+	if (size > 0) {
+		void *m = mmap(NULL, 1, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m != MAP_FAILED) {
+			munmap(m, 1);
+			reader = mapped_main;
+			struct sigaction sa = { .sa_handler = on_sigbus };
+			sigemptyset(&sa.sa_mask);
+			sigaction(SIGBUS, &sa, NULL);
+		}
+	}
 	struct range_job jobs[MAX_THREADS];
 	for (int i = 0; i < threads; i++) {
-		jobs[i] = (struct range_job){ .fd = fd, .start = size * i / threads, .end = size * (i + 1) / threads,
-					      .r = i == 0 ? r : report_new(o) };
-		if (i == 0 || pthread_create(&jobs[i].thread, NULL, range_main, &jobs[i]) != 0)
+		jobs[i] = (struct range_job){ .fd = fd, .size = size, .start = size * i / threads,
+					      .end = size * (i + 1) / threads, .r = i == 0 ? r : report_new(o) };
+		if (i == 0 || pthread_create(&jobs[i].thread, NULL, reader, &jobs[i]) != 0)
 			jobs[i].thread = 0;
 	}
-	range_main(&jobs[0]);
+	reader(&jobs[0]);
 	int rc = jobs[0].rc;
 	for (int i = 1; i < threads; i++) {
 		if (jobs[i].thread)
 			pthread_join(jobs[i].thread, NULL);
 		else
-			range_main(&jobs[i]);
+			reader(&jobs[i]);
 		rc |= jobs[i].rc;
 		report_merge(r, jobs[i].r);
 		report_free(jobs[i].r);
@@ -261,9 +391,6 @@ static int read_input(struct report *r, const char *path, int threads, const str
 	rc = read_file_ranges(r, fd, st.st_size, threads, o);
 	if (rc)
 		fprintf(stderr, "mlgate report: reading %s failed: %s\n", path, strerror(errno));
-#ifdef POSIX_FADV_DONTNEED
-	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-#endif
 	close(fd);
 	return rc;
 }

@@ -228,6 +228,33 @@ def test_large_file_read_by_threads_gives_the_same_numbers(tmp_path):
     assert one["latency_ms"] == four["latency_ms"]
 
 
+def test_mapped_windows_and_ranges_lose_no_line(tmp_path):
+    """A large file is read through mapped 8 MiB windows split between
+    threads: lines straddling a window or a range boundary, a line longer
+    than a window (skipped, as is one longer than 128 KiB) and a last line
+    without its newline give exactly what reading the same bytes from a
+    pipe gives, whatever the number of readers."""
+    recs = gen(3000, seed=5)
+    block = "".join(line(r) + "\n" for r in recs)
+    mult = (44 << 20) // len(block) + 1
+    p = tmp_path / "big.log"
+    with open(p, "w") as f:
+        for i in range(mult):
+            f.write(block)
+            if i == mult // 5:
+                f.write("x" * (200 << 10) + "\n")     # longer than the streaming buffer
+            if i == mult // 2:
+                f.write("y" * (9 << 20) + "\n")       # longer than a mapped window
+        f.write(line(recs[0]))                        # no newline at the end
+    data = p.read_bytes()
+    piped = json.loads(run_report("--json", "--top", "1000", input=data).stdout)
+    assert piped["requests"] == mult * 3000 + 1 and piped["skipped_lines"] == 2, (piped["requests"],
+                                                                                  piped["skipped_lines"])
+    for threads in ("1", "2", "3", "7"):
+        got = json.loads(run_report("--json", "--top", "1000", "--threads", threads, str(p)).stdout)
+        assert got == piped, threads
+
+
 def test_html_opens_in_chromium(tmp_path):
     chromium = shutil.which("chromium")
     assert chromium, "chromium is installed by scripts/install-deps test"
