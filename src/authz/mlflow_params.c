@@ -116,8 +116,34 @@ static int json_value(json_t *v, struct param_values *out, const char **err)
 	return -EINVAL;
 }
 
-static int from_json(const char *body, size_t blen, const char *snake, const char *camel, struct param_values *out,
-		     const char **err)
+/* The value of snake (or camel, never both) in object o into out. */
+static int object_field(json_t *o, const char *snake, const char *camel, struct param_values *out, const char **err)
+{
+	json_t *a = json_object_get(o, snake);
+	json_t *b = strcmp(snake, camel) != 0 ? json_object_get(o, camel) : NULL;
+	if (a && b) {
+		*err = "parameter given in both snake_case and camelCase";
+		return -EINVAL;
+	}
+	json_t *v = a ? a : b;
+	if (v == NULL)
+		return 0;
+	if (json_is_array(v)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(v, i, item) {
+			int rc = json_value(item, out, err);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	return json_value(v, out, err);
+}
+
+/* field is "name", or "outer.name" for a field of an object field (both
+ * read in either spelling). */
+static int from_json(const char *body, size_t blen, const char *field, struct param_values *out, const char **err)
 {
 	if (blen == 0)
 		return 0;	/* MLflow reads an empty body as {} */
@@ -128,31 +154,37 @@ static int from_json(const char *body, size_t blen, const char *snake, const cha
 		return -EINVAL;
 	}
 	int rc = 0;
+	json_t *o = root;
+	char snake[128], camel[128];
+	const char *dot = strchr(field, '.');
 	if (!json_is_object(root)) {
 		*err = "request body is not a JSON object";
 		rc = -EINVAL;
 		goto out;
 	}
-	json_t *a = json_object_get(root, snake);
-	json_t *b = strcmp(snake, camel) != 0 ? json_object_get(root, camel) : NULL;
-	if (a && b) {
-		*err = "parameter given in both snake_case and camelCase";
-		rc = -EINVAL;
-		goto out;
-	}
-	json_t *v = a ? a : b;
-	if (v == NULL)
-		goto out;
-	if (json_is_array(v)) {
-		size_t i;
-		json_t *item;
-		json_array_foreach(v, i, item) {
-			if ((rc = json_value(item, out, err)))
-				goto out;
+	if (dot != NULL) {
+		snprintf(snake, sizeof snake, "%.*s", (int)(dot - field), field);
+		mlflow_params_camel(snake, camel, sizeof camel);
+		json_t *a = json_object_get(root, snake);
+		json_t *b = strcmp(snake, camel) != 0 ? json_object_get(root, camel) : NULL;
+		if (a && b) {
+			*err = "parameter given in both snake_case and camelCase";
+			rc = -EINVAL;
+			goto out;
 		}
-	} else {
-		rc = json_value(v, out, err);
+		o = a ? a : b;
+		if (o == NULL || json_is_null(o))
+			goto out;
+		if (!json_is_object(o)) {
+			*err = "parameter is not an object";
+			rc = -EINVAL;
+			goto out;
+		}
+		field = dot + 1;
 	}
+	snprintf(snake, sizeof snake, "%s", field);
+	mlflow_params_camel(snake, camel, sizeof camel);
+	rc = object_field(o, snake, camel, out, err);
 out:
 	json_decref(root);
 	return rc;
@@ -161,9 +193,13 @@ out:
 static int extract_one(bool from_q, const char *query, size_t qlen, const char *body, size_t blen, const char *field,
 		       struct param_values *out, const char **err)
 {
+	if (!from_q)
+		return from_json(body, blen, field, out, err);
+	if (strchr(field, '.') != NULL)
+		return 0;	/* an object's field is never in a query string */
 	char camel[128];
 	mlflow_params_camel(field, camel, sizeof camel);
-	return from_q ? from_query(query, qlen, field, camel, out, err) : from_json(body, blen, field, camel, out, err);
+	return from_query(query, qlen, field, camel, out, err);
 }
 
 int mlflow_params_extract(const char *method, const char *query, size_t qlen, const char *body, size_t blen,

@@ -15,7 +15,8 @@ struct param_values {
 	char v[PARAMS_MAX_VALUES][PARAMS_MAX_VALUE];
 };
 
-/* Fills out with every value of field (a repeated field gives several).
+/* Fills out with every value of field (a repeated field gives several);
+ * "outer.field" reads a field of the body's object field outer.
  * method: "GET"/"HEAD" read the query when it is non-empty. query excludes
  * the '?'. Returns 0 (possibly with n == 0: the field is absent), or -EINVAL
  * with *err for: both spellings of a field, duplicate JSON keys, a body that

@@ -9,7 +9,23 @@
 
 #define V2 (1u << 2)
 #define V3 (1u << 3)
-#define R(m, p, v, res, src, f, lvl, rpc) { m, p, v, res, src, f, lvl, rpc }
+#define R(m, p, v, res, src, f, lvl, rpc) { m, p, v, res, src, f, lvl, rpc, 0, NULL }
+#define RX(m, p, v, res, src, f, lvl, rpc, flags, extra) { m, p, v, res, src, f, lvl, rpc, flags, extra }
+
+/* linking a dataset to experiments needs EDIT on those too (as MLflow's own
+ * auth app asks), or anyone could pull a dataset into an experiment they
+ * do not control */
+static const struct route_extra add_experiments[] = {
+	{ RES_EXPERIMENT_LIST, "experiment_ids", LEVEL_EDIT, true },
+	{ RES_NONE, NULL, 0, false },
+};
+/* an optimization job registers a new version of its source prompt and
+ * reads its training dataset */
+static const struct route_extra prompt_job[] = {
+	{ RES_PROMPT_URI, "source_prompt_uri", LEVEL_EDIT, true },
+	{ RES_DATASET, "config.dataset_id", LEVEL_READ, false },
+	{ RES_NONE, NULL, 0, false },
+};
 
 static const struct mlflow_route table[] = {
 	/* experiments */
@@ -72,6 +88,56 @@ static const struct mlflow_route table[] = {
 	R("GET", "/mlflow/scorers/versions", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "ListScorerVersions"),
 	R("GET", "/mlflow/scorers/get", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "GetScorer"),
 	R("DELETE", "/mlflow/scorers/delete", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "DeleteScorer"),
+	/* evaluation datasets (3.x): by the experiments they are linked to; one
+	 * linked to none is for administrators (as in MLflow's auth app) */
+	RX("POST", "/mlflow/datasets/create", V3, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_EDIT, "CreateDataset", ROUTE_NONEMPTY, NULL),
+	RX("POST", "/mlflow/datasets/search", V3, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_READ, "SearchEvaluationDatasets", ROUTE_NONEMPTY, NULL),
+	RX("GET", "/mlflow/datasets/search", V3, RES_EXPERIMENT_LIST, ID_PARAMS, "experiment_ids", LEVEL_READ, "SearchEvaluationDatasets", ROUTE_NONEMPTY, NULL),
+	R("GET", "/mlflow/datasets/{dataset_id}", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_READ, "GetDataset"),
+	R("DELETE", "/mlflow/datasets/{dataset_id}", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_MANAGE, "DeleteDataset"),
+	R("PATCH", "/mlflow/datasets/{dataset_id}/tags", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_EDIT, "SetDatasetTags"),
+	R("DELETE", "/mlflow/datasets/{dataset_id}/tags/{key}", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_EDIT, "DeleteDatasetTag"),
+	R("POST", "/mlflow/datasets/{dataset_id}/records", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_EDIT, "UpsertDatasetRecords"),
+	R("GET", "/mlflow/datasets/{dataset_id}/records", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_READ, "GetDatasetRecords"),
+	R("DELETE", "/mlflow/datasets/{dataset_id}/records", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_EDIT, "DeleteDatasetRecords"),
+	R("GET", "/mlflow/datasets/{dataset_id}/experiment-ids", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_READ, "GetDatasetExperimentIds"),
+	RX("POST", "/mlflow/datasets/{dataset_id}/add-experiments", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_EDIT, "AddDatasetToExperiments", 0, add_experiments),
+	R("POST", "/mlflow/datasets/{dataset_id}/remove-experiments", V3, RES_DATASET, ID_PATH, "dataset_id", LEVEL_EDIT, "RemoveDatasetFromExperiments"),
+	/* issues found in traces (3.x): by experiment */
+	R("POST", "/mlflow/issues", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreateIssue"),
+	R("POST", "/mlflow/issues/search", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "SearchIssues"),
+	R("GET", "/mlflow/issues/{issue_id}", V3, RES_ISSUE, ID_PATH, "issue_id", LEVEL_READ, "GetIssue"),
+	R("PATCH", "/mlflow/issues/{issue_id}", V3, RES_ISSUE, ID_PATH, "issue_id", LEVEL_EDIT, "UpdateIssue"),
+	/* label schemas (review questions, 3.x): read with READ, changed with MANAGE */
+	R("POST", "/mlflow/label-schemas/create", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "CreateLabelSchema"),
+	R("POST", "/mlflow/label-schemas/upsert", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_MANAGE, "UpsertLabelSchema"),
+	R("GET", "/mlflow/label-schemas/get", V3, RES_LABEL_SCHEMA, ID_PARAMS, "schema_id", LEVEL_READ, "GetLabelSchema"),
+	R("GET", "/mlflow/label-schemas/get-by-name", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "GetLabelSchemaByName"),
+	R("GET", "/mlflow/label-schemas/list", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "ListLabelSchemas"),
+	R("PATCH", "/mlflow/label-schemas/update", V3, RES_LABEL_SCHEMA, ID_PARAMS, "schema_id", LEVEL_MANAGE, "UpdateLabelSchema"),
+	R("DELETE", "/mlflow/label-schemas/delete", V3, RES_LABEL_SCHEMA, ID_PARAMS, "schema_id", LEVEL_MANAGE, "DeleteLabelSchema"),
+	/* review queues (3.x), by their experiment: READ views, EDIT creates,
+	 * routes and reviews work, MANAGE reshapes, prunes and deletes (mlgate
+	 * keeps no queue ownership or membership: docs/authorization.md) */
+	R("POST", "/mlflow/review-queues/create", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreateReviewQueue"),
+	R("POST", "/mlflow/review-queues/get-or-create-user", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "GetOrCreateUserQueue"),
+	R("GET", "/mlflow/review-queues/get", V3, RES_REVIEW_QUEUE, ID_PARAMS, "queue_id", LEVEL_READ, "GetReviewQueue"),
+	R("GET", "/mlflow/review-queues/get-by-name", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "GetReviewQueueByName"),
+	R("GET", "/mlflow/review-queues/list", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "ListReviewQueues"),
+	R("POST", "/mlflow/review-queues/update", V3, RES_REVIEW_QUEUE, ID_PARAMS, "queue_id", LEVEL_MANAGE, "UpdateReviewQueue"),
+	R("POST", "/mlflow/review-queues/delete", V3, RES_REVIEW_QUEUE, ID_PARAMS, "queue_id", LEVEL_MANAGE, "DeleteReviewQueue"),
+	R("POST", "/mlflow/review-queues/items/add", V3, RES_REVIEW_QUEUE, ID_PARAMS, "queue_id", LEVEL_EDIT, "AddItemsToReviewQueue"),
+	R("POST", "/mlflow/review-queues/items/remove", V3, RES_REVIEW_QUEUE, ID_PARAMS, "queue_id", LEVEL_MANAGE, "RemoveItemsFromReviewQueue"),
+	R("GET", "/mlflow/review-queues/items/list", V3, RES_REVIEW_QUEUE, ID_PARAMS, "queue_id", LEVEL_READ, "ListReviewQueueItems"),
+	R("POST", "/mlflow/review-queues/items/set-status", V3, RES_REVIEW_QUEUE, ID_PARAMS, "queue_id", LEVEL_EDIT, "SetReviewQueueItemStatus"),
+	/* prompt optimization jobs (3.x): by experiment; creating one also needs
+	 * EDIT on the source prompt and READ on the training dataset */
+	RX("POST", "/mlflow/prompt-optimization/jobs", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreatePromptOptimizationJob", 0, prompt_job),
+	R("POST", "/mlflow/prompt-optimization/jobs/search", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "SearchPromptOptimizationJobs"),
+	R("GET", "/mlflow/prompt-optimization/jobs/search", V3, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_READ, "SearchPromptOptimizationJobs"),
+	R("GET", "/mlflow/prompt-optimization/jobs/{job_id}", V3, RES_PROMPT_JOB, ID_PATH, "job_id", LEVEL_READ, "GetPromptOptimizationJob"),
+	R("DELETE", "/mlflow/prompt-optimization/jobs/{job_id}", V3, RES_PROMPT_JOB, ID_PATH, "job_id", LEVEL_MANAGE, "DeletePromptOptimizationJob"),
+	R("POST", "/mlflow/prompt-optimization/jobs/{job_id}/cancel", V3, RES_PROMPT_JOB, ID_PATH, "job_id", LEVEL_EDIT, "CancelPromptOptimizationJob"),
 	/* logged models */
 	R("POST", "/mlflow/logged-models", V2, RES_EXPERIMENT, ID_PARAMS, "experiment_id", LEVEL_EDIT, "CreateLoggedModel"),
 	R("GET", "/mlflow/logged-models/{model_id}", V2, RES_LOGGED_MODEL, ID_PATH, "model_id", LEVEL_READ, "GetLoggedModel"),
@@ -183,6 +249,37 @@ static const struct mlflow_route table[] = {
 	R("POST", "/mlflow/webhooks/{webhook_id}/test", V2, RES_ADMIN, ID_PATH, NULL, LEVEL_MANAGE, "TestWebhook"),
 };
 
+const char *mlflow_routes_resource_name(enum route_resource r)
+{
+	static const char *const names[RES_COUNT] = {
+		[RES_NONE] = "none", [RES_EXPERIMENT] = "experiment", [RES_EXPERIMENT_NAME] = "experiment_name",
+		[RES_EXPERIMENT_LIST] = "experiment_list", [RES_RUN] = "run", [RES_RUN_LIST] = "run_list",
+		[RES_MODEL] = "model", [RES_LOGGED_MODEL] = "logged_model", [RES_TRACE] = "trace",
+		[RES_TRACE_LIST] = "trace_list", [RES_ARTIFACT] = "artifact", [RES_ADMIN] = "admin",
+		[RES_GRAPHQL] = "graphql", [RES_LOCAL] = "mlgate", [RES_DATASET] = "dataset", [RES_ISSUE] = "issue",
+		[RES_LABEL_SCHEMA] = "label_schema", [RES_REVIEW_QUEUE] = "review_queue", [RES_PROMPT_JOB] = "prompt_job",
+		[RES_PROMPT_URI] = "prompt_uri",
+	};
+	return r < RES_COUNT && names[r] ? names[r] : "unknown";
+}
+
+const char *mlflow_routes_resource_key(enum route_resource r)
+{
+	switch (r) {
+	case RES_MODEL: case RES_PROMPT_URI: return "model";
+	case RES_RUN: case RES_RUN_LIST: return "run";
+	case RES_TRACE: case RES_TRACE_LIST: return "trace";
+	case RES_LOGGED_MODEL: return "logged_model";
+	case RES_EXPERIMENT_NAME: return "experiment_name";
+	case RES_DATASET: return "dataset";
+	case RES_ISSUE: return "issue";
+	case RES_LABEL_SCHEMA: return "label_schema";
+	case RES_REVIEW_QUEUE: return "review_queue";
+	case RES_PROMPT_JOB: return "prompt_job";
+	default: return "experiment";
+	}
+}
+
 const struct mlflow_route *mlflow_routes_table(size_t *n)
 {
 	*n = sizeof table / sizeof table[0];
@@ -234,7 +331,7 @@ static bool literal(const struct mlflow_route *r)
 /* Exact rows (no {param}, no trailing-'/' prefix) are found through a hash
  * of method and path; the few others are scanned. Built once. */
 #define NROWS (sizeof table / sizeof table[0])
-#define HSLOTS 512
+#define HSLOTS 1024
 static int16_t exact_slot[HSLOTS];	/* row index + 1, 0: empty */
 static bool scanned[NROWS];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;

@@ -24,6 +24,14 @@ enum route_resource {
 	RES_ADMIN,		/* admins only */
 	RES_GRAPHQL,		/* the body's GraphQL operations name experiments and runs (src/authz/graphql.c) */
 	RES_LOCAL,		/* answered by mlgate itself (users, grants, groups, tokens); never forwarded */
+	/* GenAI (3.x) resources that live inside experiments: resolved to theirs */
+	RES_DATASET,		/* evaluation dataset id -> every experiment it is linked to (none: admins only) */
+	RES_ISSUE,		/* issue id -> its experiment */
+	RES_LABEL_SCHEMA,	/* label schema id -> its experiment */
+	RES_REVIEW_QUEUE,	/* review queue id -> its experiment */
+	RES_PROMPT_JOB,		/* prompt optimization job id -> its experiment */
+	RES_PROMPT_URI,		/* field: "prompts:/NAME/..." -> the registered model (prompt) NAME */
+	RES_COUNT
 };
 
 /* Where the id is read from. */
@@ -34,6 +42,16 @@ enum route_id_source {
 	ID_HEADER,		/* a request header named by field (OTel trace ingest) */
 };
 
+/* A further resource a route needs a level on (besides its main one). */
+struct route_extra {
+	enum route_resource resource;
+	const char *field;		/* read as the route's parameters are; "a.b": field b of object a in the body */
+	enum perm_level level;
+	bool required;			/* absent or empty: 400 */
+};
+
+#define ROUTE_NONEMPTY 1u		/* a list resource must name at least one id (else 400) */
+
 struct mlflow_route {
 	const char *method;		/* "GET", "POST", "PATCH", "DELETE", "PUT" */
 	const char *path;		/* e.g. "/mlflow/runs/get", "/mlflow/traces/{trace_id}/info" */
@@ -43,7 +61,14 @@ struct mlflow_route {
 	const char *field;		/* parameter or path segment holding the id */
 	enum perm_level level;		/* needed on the resource */
 	const char *rpc;		/* MLflow's RPC name, for logs and the audit trail */
+	unsigned flags;			/* ROUTE_* */
+	const struct route_extra *extra;	/* further requirements, ended by RES_NONE; or NULL */
 };
+
+/* The name a resource kind has in `mlgate routes` ("experiment_list") and
+ * the key the audit trail groups its ids under ("experiment"). */
+const char *mlflow_routes_resource_name(enum route_resource r);
+const char *mlflow_routes_resource_key(enum route_resource r);
 
 struct route_match {
 	const struct mlflow_route *route;

@@ -7,17 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *resource_name(enum route_resource r)
-{
-	static const char *const names[] = {
-		[RES_NONE] = "none", [RES_EXPERIMENT] = "experiment", [RES_EXPERIMENT_NAME] = "experiment_name",
-		[RES_EXPERIMENT_LIST] = "experiment_list", [RES_RUN] = "run", [RES_RUN_LIST] = "run_list",
-		[RES_MODEL] = "model", [RES_LOGGED_MODEL] = "logged_model", [RES_TRACE] = "trace", [RES_TRACE_LIST] = "trace_list",
-		[RES_ARTIFACT] = "artifact", [RES_ADMIN] = "admin", [RES_GRAPHQL] = "graphql", [RES_LOCAL] = "mlgate",
-	};
-	return names[r];
-}
-
 static const char *source_name(enum route_id_source s)
 {
 	return s == ID_PATH ? "path" : s == ID_QUERY ? "query" : s == ID_HEADER ? "header" : "params";
@@ -49,15 +38,25 @@ int cli_routes(int argc, char **argv)
 			for (int v = 2; v <= 3; v++)
 				if (r->versions & (1u << v))
 					json_array_append_new(versions, json_integer(v));
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s?, s:s, s:s}", "method", r->method,
-							     "path", r->path, "versions", versions, "resource",
-							     resource_name(r->resource), "source", source_name(r->source),
-							     "field", r->field, "level", level, "rpc", r->rpc));
+			json_t *extra = json_array();
+			for (const struct route_extra *x = r->extra; x && x->resource != RES_NONE; x++)
+				json_array_append_new(extra, json_pack("{s:s, s:s, s:s, s:b}", "resource",
+								       mlflow_routes_resource_name(x->resource), "field",
+								       x->field, "level", level_name(x->level), "required",
+								       x->required));
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s?, s:s, s:s, s:b, s:o}", "method",
+							     r->method, "path", r->path, "versions", versions, "resource",
+							     mlflow_routes_resource_name(r->resource), "source", source_name(r->source),
+							     "field", r->field, "level", level, "rpc", r->rpc, "nonempty",
+							     (r->flags & ROUTE_NONEMPTY) != 0, "extra", extra));
 		} else {
 			char id[64];
 			snprintf(id, sizeof id, "%s%s%s", source_name(r->source), r->field ? ":" : "", r->field ? r->field : "");
-			printf("%-7s %-58s %-9s %-16s %-22s %s\n", r->method, r->path, vers[0] ? vers : "-",
-			       resource_name(r->resource), id, level);
+			printf("%-7s %-58s %-9s %-16s %-22s %s", r->method, r->path, vers[0] ? vers : "-",
+			       mlflow_routes_resource_name(r->resource), id, level);
+			for (const struct route_extra *x = r->extra; x && x->resource != RES_NONE; x++)
+				printf(" + %s on %s:%s", level_name(x->level), mlflow_routes_resource_name(x->resource), x->field);
+			putchar('\n');
 		}
 	}
 	if (json) {

@@ -153,18 +153,6 @@ static json_t *created_resource(struct conn *c)
 	return o;
 }
 
-static const char *resource_key(enum route_resource k)
-{
-	switch (k) {
-	case RES_MODEL: return "model";
-	case RES_RUN: case RES_RUN_LIST: return "run";
-	case RES_TRACE: case RES_TRACE_LIST: return "trace";
-	case RES_LOGGED_MODEL: return "logged_model";
-	case RES_EXPERIMENT_NAME: return "experiment_name";
-	default: return "experiment";
-	}
-}
-
 /* ,"resource":{"run":["1"],...}: the ids authorisation read, grouped by
  * kind in order of first appearance (as authz_job_resources builds them).
  * The bytes it may need, or 0 when there are none. */
@@ -187,7 +175,7 @@ static void jw_resources(struct conn *c, struct jw *w)
 	const char *done[8];
 	size_t ndone = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *k = resource_key(kinds[i]);
+		const char *k = mlflow_routes_resource_key(kinds[i]);
 		bool seen = false;
 		for (size_t d = 0; d < ndone && !seen; d++)
 			seen = done[d] == k;
@@ -202,7 +190,7 @@ static void jw_resources(struct conn *c, struct jw *w)
 		jw_raw(w, "\":[", 3);
 		bool first = true;
 		for (size_t m = i; m < n; m++) {
-			if (resource_key(kinds[m]) != k)
+			if (mlflow_routes_resource_key(kinds[m]) != k)
 				continue;
 			if (!first)
 				*w->p++ = ',';

@@ -71,6 +71,7 @@ struct authz_job {
 	const struct mlflow_route *route;
 	char **ids;
 	enum route_resource *kinds;	/* what each id is (GraphQL mixes them) */
+	enum perm_level *levels;	/* the level each needs (a route's extras differ) */
 	bool collected;
 	size_t nids, next;
 	/* the answer of the last resolution, used once even if not cacheable */
@@ -296,6 +297,7 @@ static void job_free(struct authz_job *j)
 		free(j->ids[i]);
 	free(j->ids);
 	free(j->kinds);
+	free(j->levels);
 	free(j);
 }
 
@@ -314,15 +316,7 @@ json_t *authz_job_resources(struct conn *c)
 		return NULL;
 	json_t *o = json_object();
 	for (size_t i = 0; i < j->nids; i++) {
-		const char *k;
-		switch (j->kinds[i]) {
-		case RES_MODEL: k = "model"; break;
-		case RES_RUN: case RES_RUN_LIST: k = "run"; break;
-		case RES_TRACE: case RES_TRACE_LIST: k = "trace"; break;
-		case RES_LOGGED_MODEL: k = "logged_model"; break;
-		case RES_EXPERIMENT_NAME: k = "experiment_name"; break;
-		default: k = "experiment"; break;
-		}
+		const char *k = mlflow_routes_resource_key(j->kinds[i]);
 		json_t *a = json_object_get(o, k);
 		if (a == NULL) {
 			a = json_array();
@@ -343,12 +337,19 @@ size_t authz_job_ids(struct conn *c, const enum route_resource **kinds, char *co
 	return j->nids;
 }
 
-static void add_kind_id(struct authz_job *j, enum route_resource k, const char *v)
+static void add_need(struct authz_job *j, enum route_resource k, const char *v, enum perm_level level)
 {
 	j->ids = mem_realloc(j->ids, (j->nids + 1) * sizeof *j->ids);
 	j->kinds = mem_realloc(j->kinds, (j->nids + 1) * sizeof *j->kinds);
+	j->levels = mem_realloc(j->levels, (j->nids + 1) * sizeof *j->levels);
 	j->kinds[j->nids] = k;
+	j->levels[j->nids] = level;
 	j->ids[j->nids++] = mem_strdup(v);
+}
+
+static void add_kind_id(struct authz_job *j, enum route_resource k, const char *v)
+{
+	add_need(j, k, v, j->route->level);
 }
 
 static void add_id(struct authz_job *j, const char *v)
@@ -376,9 +377,9 @@ static bool is_run_field(const char *f)
 	return strcmp(f, "run_id") == 0 || strcmp(f, "run_uuid") == 0;
 }
 
-/* Reads the ids the route names into j. Returns 0, or answers 400 and
- * returns -1. */
-static int collect_ids(struct conn *c, const struct route_match *m, struct authz_job *j)
+/* Reads the ids the route's main resource names into j. Returns 0, or
+ * answers 400 and returns -1. */
+static int collect_main(struct conn *c, const struct route_match *m, struct authz_job *j)
 {
 	const struct mlflow_route *r = m->route;
 	const char *q = strchr(c->ri.target, '?');
@@ -500,6 +501,10 @@ static int collect_ids(struct conn *c, const struct route_match *m, struct authz
 		}
 	}
 	bool list = r->resource == RES_EXPERIMENT_LIST || r->resource == RES_RUN_LIST || r->resource == RES_TRACE_LIST;
+	if (pv->n == 0 && list && (r->flags & ROUTE_NONEMPTY)) {
+		add_id(j, "");	/* names none: administrators only */
+		return 0;
+	}
 	if (pv->n == 0 && !list) {
 		snprintf(msg, sizeof msg, "Missing value for required parameter '%s'", r->field);
 		bad_request(c, msg);
@@ -512,6 +517,86 @@ static int collect_ids(struct conn *c, const struct route_match *m, struct authz
 	}
 	for (size_t i = 0; i < pv->n; i++)
 		add_id(j, pv->v[i]);
+	return 0;
+}
+
+/* The prompt name of a prompt URI: "prompts:/NAME/VERSION",
+ * "prompts:/NAME@ALIAS" or "prompts:/NAME". 0, or -EINVAL. */
+static int prompt_name(const char *uri, char *out, size_t cap)
+{
+	static const char scheme[] = "prompts:/";
+	if (strncmp(uri, scheme, sizeof scheme - 1) != 0)
+		return -EINVAL;
+	const char *name = uri + sizeof scheme - 1;
+	const char *end = strrchr(name, '@');
+	if (end == NULL)
+		end = strrchr(name, '/');
+	size_t n = end ? (size_t)(end - name) : strlen(name);
+	if (n == 0 || n >= cap || (end && end[1] == '\0'))
+		return -EINVAL;
+	memcpy(out, name, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Reads what the route's further requirements name (route_extra). */
+static int collect_extra(struct conn *c, struct authz_job *j, const struct route_extra *x)
+{
+	const char *q = strchr(c->ri.target, '?');
+	const char *query = q ? q + 1 : "";
+	const char *body = c->body_buffered && c->body.data ? c->body.data : "";
+	size_t blen = c->body_buffered ? c->body.len : 0;
+	struct param_values *pv = c->w->params;
+	const char *err = NULL;
+	char msg[256];
+	if (mlflow_params_extract(c->ri.method, query, strlen(query), body, blen, x->field, pv, &err)) {
+		bad_request(c, err);
+		return -1;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < pv->n; i++)
+		n += pv->v[i][0] != '\0';
+	if (n == 0) {
+		if (!x->required)
+			return 0;
+		if (x->resource == RES_EXPERIMENT_LIST) {
+			add_need(j, RES_EXPERIMENT, "", x->level);	/* names none: administrators only */
+			return 0;
+		}
+		snprintf(msg, sizeof msg, "Missing value for required parameter '%s'", x->field);
+		bad_request(c, msg);
+		return -1;
+	}
+	if (pv->n > 1 && x->resource != RES_EXPERIMENT_LIST) {
+		snprintf(msg, sizeof msg, "Parameter '%s' given more than once", x->field);
+		bad_request(c, msg);
+		return -1;
+	}
+	for (size_t i = 0; i < pv->n; i++) {
+		if (pv->v[i][0] == '\0')
+			continue;
+		if (x->resource == RES_PROMPT_URI) {
+			char name[RESOLVE_MAX_VALUE];
+			if (prompt_name(pv->v[i], name, sizeof name)) {
+				snprintf(msg, sizeof msg, "'%s' is not a prompts:/NAME/VERSION URI", x->field);
+				bad_request(c, msg);
+				return -1;
+			}
+			add_need(j, RES_MODEL, name, x->level);
+		} else {
+			add_need(j, x->resource == RES_EXPERIMENT_LIST ? RES_EXPERIMENT : x->resource, pv->v[i], x->level);
+		}
+	}
+	return 0;
+}
+
+static int collect_ids(struct conn *c, const struct route_match *m, struct authz_job *j)
+{
+	if (collect_main(c, m, j) != 0)
+		return -1;
+	for (const struct route_extra *x = m->route->extra; x && x->resource != RES_NONE; x++)
+		if (collect_extra(c, j, x) != 0)
+			return -1;
 	return 0;
 }
 
@@ -564,7 +649,44 @@ static const char *resource_word(enum resource_kind k)
 
 /* Decides the next id; returns 1 when it passed, 0 when it waits for an
  * answer, -1 when it answered (denied or failed). */
-static int decide_one(struct conn *c, struct az_user *u, const char *id, enum route_resource res)
+static enum resolve_kind owner_kind(enum route_resource res)
+{
+	switch (res) {
+	case RES_DATASET: return RESOLVE_DATASET;
+	case RES_ISSUE: return RESOLVE_ISSUE;
+	case RES_LABEL_SCHEMA: return RESOLVE_LABEL_SCHEMA;
+	case RES_REVIEW_QUEUE: return RESOLVE_REVIEW_QUEUE;
+	case RES_PROMPT_JOB: return RESOLVE_PROMPT_JOB;
+	default: return RESOLVE_KINDS;
+	}
+}
+
+/* A GenAI resource: its experiments (resolved through MLflow) are added to
+ * the job at the same level, so each is decided (and name patterns
+ * resolved) like any experiment. 1: expanded, 0: waiting, -1: answered. */
+static int expand_owner(struct conn *c, const char *id, enum route_resource res, enum perm_level level)
+{
+	struct authz_job *j = c->az;
+	char list[RESOLVE_MAX_VALUE], exp[RESOLVE_MAX_VALUE], why[300];
+	if (id[0] == '\0' || strcmp(id, ".") == 0 || strcmp(id, "..") == 0) {
+		bad_request(c, "Invalid identifier");
+		return -1;
+	}
+	if (!resolved(c, owner_kind(res), id, list, sizeof list))
+		return 0;
+	if (resolve_list_item(list, 0, exp, sizeof exp) != 0) {
+		snprintf(why, sizeof why, "%s %s %.120s belongs to no experiment (administrators only)", j->route->rpc,
+			 mlflow_routes_resource_name(res), id);
+		deny(c, why);
+		return -1;
+	}
+	for (size_t i = 0; resolve_list_item(list, i, exp, sizeof exp) == 0; i++)
+		add_need(j, RES_EXPERIMENT, exp, level);
+	return 1;
+}
+
+static int decide_one(struct conn *c, struct az_user *u, const char *id, enum route_resource res,
+		      enum perm_level level)
 {
 	struct authz_job *j = c->az;
 	const struct mlflow_route *r = j->route;
@@ -585,7 +707,8 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id, enum ro
 	case RES_EXPERIMENT_LIST:
 	case RES_ARTIFACT:
 		if (id[0] == '\0') {
-			deny(c, "artifact path outside any experiment");
+			deny(c, res == RES_ARTIFACT ? "artifact path outside any experiment"
+						    : "names no experiment (administrators only)");
 			return -1;
 		}
 		snprintf(exp, sizeof exp, "%s", id);
@@ -610,6 +733,12 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id, enum ro
 		if (!resolved(c, RESOLVE_LOGGED_MODEL, id, exp, sizeof exp))
 			return 0;
 		break;
+	case RES_DATASET:
+	case RES_ISSUE:
+	case RES_LABEL_SCHEMA:
+	case RES_REVIEW_QUEUE:
+	case RES_PROMPT_JOB:
+		return expand_owner(c, id, res, level);
 	default:
 		deny(c, "route without a resource rule");
 		return -1;
@@ -622,10 +751,10 @@ static int decide_one(struct conn *c, struct az_user *u, const char *id, enum ro
 	}
 	struct decision d;
 	policy_index_decide(u->ix, false, kind, rid, rname, (enum perm_level)c->rt->cfg->default_permission, &d);
-	if (d.level >= r->level)
+	if (d.level >= level)
 		return 1;
 	char why[600];
-	snprintf(why, sizeof why, "%s needs %s on %s %s, has %s (%s%s%s)", r->rpc, level_name(r->level),
+	snprintf(why, sizeof why, "%s needs %s on %s %s, has %s (%s%s%s)", r->rpc, level_name(level),
 		 resource_word(kind), rid, level_name(d.level), policy_source_name(d.source), d.via ? " " : "",
 		 d.via ? d.via : "");
 	deny(c, why);
@@ -702,7 +831,7 @@ static void step(struct conn *c)
 			return;
 	}
 	while (j->next < j->nids) {
-		int rc = decide_one(c, u, j->ids[j->next], j->kinds[j->next]);
+		int rc = decide_one(c, u, j->ids[j->next], j->kinds[j->next], j->levels[j->next]);
 		if (rc <= 0)
 			return;
 		j->next++;

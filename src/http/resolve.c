@@ -1,9 +1,11 @@
-/* Asking MLflow which experiment a run, trace or logged model belongs to
- * (and experiment names <-> ids) through src/http/upfetch.c; the answer
- * parsed with jansson and cached per worker: ids of runs, traces and
- * logged models never move between experiments (authz.resolve_ttl); names
- * can be renamed or reused (authz.name_ttl, short). Nothing negative is
- * cached: a run created a moment later must be found. */
+/* Asking MLflow which experiment a run, trace, logged model or GenAI
+ * resource belongs to (and experiment names <-> ids) through
+ * src/http/upfetch.c; the answer parsed with jansson and cached per worker:
+ * runs, traces, logged models, issues, label schemas, review queues and
+ * optimization jobs never move between experiments (authz.resolve_ttl);
+ * names can be renamed or reused and a dataset linked to other experiments
+ * (authz.name_ttl, short). Nothing negative is cached: a run created a
+ * moment later must be found. */
 #include "http/resolve.h"
 #include "http/conn.h"
 #include "http/upfetch.h"
@@ -102,7 +104,8 @@ static void cache_put(struct worker *w, enum resolve_kind k, const char *key, co
 		return;
 	struct resolve_cache *rc = cache_of(w);
 	const struct config *cfg = w->rt->cfg;
-	uint64_t ttl = k == RESOLVE_EXPERIMENT_NAME || k == RESOLVE_EXPERIMENT_ID ? cfg->name_ttl : cfg->resolve_ttl;
+	bool mutable = k == RESOLVE_EXPERIMENT_NAME || k == RESOLVE_EXPERIMENT_ID || k == RESOLVE_DATASET;
+	uint64_t ttl = mutable ? cfg->name_ttl : cfg->resolve_ttl;
 	if (ttl == 0)
 		return;
 	uint64_t h = fnv(k, key), now = server_now_ms();
@@ -135,12 +138,86 @@ static const char *str_or_int(json_t *v, char *tmp, size_t cap)
 	return NULL;
 }
 
+bool resolve_kind_is_list(enum resolve_kind k)
+{
+	return k >= RESOLVE_DATASET && k < RESOLVE_KINDS;
+}
+
+/* "N:ID,ID" from an array of ids (strings or integers); an id holding a
+ * comma, an empty one or a list too long for cap is -EINVAL (fail closed). */
+static int list_value(json_t *arr, char *value, size_t cap)
+{
+	if (!json_is_array(arr))
+		return -EINVAL;
+	size_t n = json_array_size(arr);
+	int at = snprintf(value, cap, "%zu:", n);
+	if (at < 0 || (size_t)at >= cap)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char tmp[32];
+		const char *s = str_or_int(json_array_get(arr, i), tmp, sizeof tmp);
+		if (s == NULL || s[0] == '\0' || strchr(s, ',') != NULL)
+			return -EINVAL;
+		int w = snprintf(value + at, cap - (size_t)at, "%s%s", i ? "," : "", s);
+		if (w < 0 || (size_t)w >= cap - (size_t)at)
+			return -EINVAL;
+		at += w;
+	}
+	return 0;
+}
+
+int resolve_list_item(const char *list, size_t i, char *out, size_t cap)
+{
+	const char *p = strchr(list, ':');
+	if (p == NULL || p[1] == '\0')
+		return -ENOENT;
+	p++;
+	for (size_t k = 0; k < i; k++) {
+		p = strchr(p, ',');
+		if (p == NULL)
+			return -ENOENT;
+		p++;
+	}
+	size_t n = strcspn(p, ",");
+	if (n == 0 || n >= cap)
+		return -ENOENT;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* The experiment of a GenAI resource's answer {"<object>": {"experiment_id"}}
+ * as a list of one, or "0:" when it has none. */
+static int owner_value(json_t *root, const char *object, char *value, size_t cap)
+{
+	json_t *o = json_object_get(root, object);
+	if (!json_is_object(o))
+		return -EINVAL;
+	json_t *e = json_object_get(o, "experiment_id");
+	if (e == NULL || json_is_null(e) || (json_is_string(e) && json_string_value(e)[0] == '\0')) {
+		snprintf(value, cap, "0:");
+		return 0;
+	}
+	json_t *one = json_pack("[O]", e);
+	int rc = list_value(one, value, cap);
+	json_decref(one);
+	return rc;
+}
+
 int resolve_parse_answer(enum resolve_kind k, const char *body, size_t len, char *value, size_t cap)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return -EINVAL;
+	if (resolve_kind_is_list(k)) {
+		static const char *const objects[] = { [RESOLVE_ISSUE] = "issue", [RESOLVE_LABEL_SCHEMA] = "label_schema",
+						       [RESOLVE_REVIEW_QUEUE] = "review_queue", [RESOLVE_PROMPT_JOB] = "job" };
+		int rc = k == RESOLVE_DATASET ? list_value(json_object_get(root, "experiment_ids"), value, cap)
+					      : owner_value(root, objects[k], value, cap);
+		json_decref(root);
+		return rc;
+	}
 	json_t *v = NULL;
 	switch (k) {
 	case RESOLVE_RUN:
@@ -202,6 +279,27 @@ static char *build_target(enum resolve_kind k, const char *key)
 		break;
 	case RESOLVE_EXPERIMENT_NAME:
 		buf_appends(&b, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=");
+		pct_encode(&b, key, strlen(key));
+		break;
+	case RESOLVE_DATASET:
+		buf_appends(&b, "/api/3.0/mlflow/datasets/");
+		pct_encode(&b, key, strlen(key));
+		buf_appends(&b, "/experiment-ids");
+		break;
+	case RESOLVE_ISSUE:
+		buf_appends(&b, "/api/3.0/mlflow/issues/");
+		pct_encode(&b, key, strlen(key));
+		break;
+	case RESOLVE_LABEL_SCHEMA:
+		buf_appends(&b, "/api/3.0/mlflow/label-schemas/get?schema_id=");
+		pct_encode(&b, key, strlen(key));
+		break;
+	case RESOLVE_REVIEW_QUEUE:
+		buf_appends(&b, "/api/3.0/mlflow/review-queues/get?queue_id=");
+		pct_encode(&b, key, strlen(key));
+		break;
+	case RESOLVE_PROMPT_JOB:
+		buf_appends(&b, "/api/3.0/mlflow/prompt-optimization/jobs/");
 		pct_encode(&b, key, strlen(key));
 		break;
 	default:

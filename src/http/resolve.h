@@ -1,7 +1,8 @@
 /* Resolution of MLflow ids to what permissions are keyed by, asked of
  * MLflow itself (as its auth app asks its own store): a run, trace or logged
  * model to its experiment, an experiment name to its id and an id to its
- * name (for name patterns). Answers are kept in a bounded per-worker cache;
+ * name (for name patterns), and the GenAI resources (datasets, issues, label
+ * schemas, review queues, prompt optimization jobs) to their experiments. Answers are kept in a bounded per-worker cache;
  * identical questions in flight share one upstream request. Loop-thread only. */
 #ifndef MG_RESOLVE_H
 #define MG_RESOLVE_H
@@ -18,6 +19,12 @@ enum resolve_kind {
 	RESOLVE_LOGGED_MODEL,		/* logged model id -> experiment id */
 	RESOLVE_EXPERIMENT_NAME,	/* experiment name -> id */
 	RESOLVE_EXPERIMENT_ID,		/* experiment id -> name */
+	/* GenAI resources -> their experiments, as a list: "N:ID,ID" ("0:" none) */
+	RESOLVE_DATASET,		/* evaluation dataset -> the experiments it is linked to */
+	RESOLVE_ISSUE,
+	RESOLVE_LABEL_SCHEMA,
+	RESOLVE_REVIEW_QUEUE,
+	RESOLVE_PROMPT_JOB,
 	RESOLVE_KINDS
 };
 
@@ -51,6 +58,10 @@ void resolve_fetch(struct conn *c, enum resolve_kind k, const char *key, resolve
 
 /* Extracts the answer from an MLflow JSON response body (pure; fuzzed):
  * 0 and value, or -EINVAL. */
+/* Whether kind k answers with an experiment list ("N:ID,ID"). */
+bool resolve_kind_is_list(enum resolve_kind k);
+/* The i-th id of such a list into out: 0, or -ENOENT past its end. */
+int resolve_list_item(const char *list, size_t i, char *out, size_t cap);
 int resolve_parse_answer(enum resolve_kind k, const char *body, size_t len, char *value, size_t cap);
 
 #endif

@@ -9,11 +9,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const fields[] = { "experiment_id", "run_id", "experiment_ids", "name" };
+	static const char *const fields[] = { "experiment_id", "run_id", "experiment_ids", "name",
+					      "config.dataset_id", "source_prompt_uri", "run_ids", "trace_id" };
 	if (size < 1)
 		return 0;
 	const char *method = (data[0] & 1) ? "GET" : "POST";
-	const char *field = fields[(data[0] >> 1) & 3];
+	const char *field = fields[(data[0] >> 1) & 7];
 	const char *in = (const char *)data + 1;
 	size_t n = size - 1;
 	const char *nl = memchr(in, '\n', n);

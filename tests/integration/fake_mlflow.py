@@ -296,13 +296,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         little model of experiments, runs, traces and logged models (as MLflow
         would: unknown ids are 404 RESOURCE_DOES_NOT_EXIST)."""
         srv = self.server.fake
-        for prefix in ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"):
+        for prefix in ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/3.0/mlflow/"):
             if path.startswith(prefix):
                 rest = path[len(prefix):]
                 break
         else:
             return False
+        v3 = prefix == "/api/3.0/mlflow/"
         with srv.lock:
+            if v3:
+                return self._genai_answer(rest, q)
             if rest == "runs/get":
                 rid = (q.get("run_id") or q.get("run_uuid") or [""])[0]
                 if rid not in srv.runs:
@@ -338,6 +341,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return True
         return False
 
+    def _genai_answer(self, rest, q):
+        """The GenAI resources' owners, as MLflow 3.x answers them (lock held)."""
+        srv = self.server.fake
+        parts = rest.split("/")
+        if len(parts) == 3 and parts[0] == "datasets" and parts[2] == "experiment-ids":
+            did = urllib.parse.unquote(parts[1])
+            if did not in srv.datasets:
+                return self._not_found(f"Dataset '{did}'")
+            self._send_json({"experiment_ids": list(srv.datasets[did])})
+            return True
+        owners = {"issues": ("issue", srv.issues, "issue_id"),
+                  "prompt-optimization": ("job", srv.prompt_jobs, "job_id")}
+        if len(parts) == 2 and parts[0] == "issues" and parts[1] != "search":
+            oid, what = urllib.parse.unquote(parts[1]), "issues"
+        elif len(parts) == 3 and parts[:2] == ["prompt-optimization", "jobs"] and parts[2] != "search":
+            oid, what = urllib.parse.unquote(parts[2]), "prompt-optimization"
+        elif rest == "label-schemas/get":
+            oid, what = q.get("schema_id", [""])[0], "label-schemas"
+            owners[what] = ("label_schema", srv.label_schemas, "schema_id")
+        elif rest == "review-queues/get":
+            oid, what = q.get("queue_id", [""])[0], "review-queues"
+            owners[what] = ("review_queue", srv.review_queues, "queue_id")
+        else:
+            return False
+        obj, table, key = owners[what]
+        if oid not in table:
+            return self._not_found(f"{obj} '{oid}'")
+        answer = {key: oid}
+        if table[oid] is not None:
+            answer["experiment_id"] = table[oid]
+        self._send_json({obj: answer})
+        return True
+
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
 
@@ -361,6 +397,12 @@ class FakeMLflow:
         self.runs = {}
         self.traces = {}
         self.logged_models = {}
+        # GenAI resources -> their experiment (datasets: a list of them)
+        self.datasets = {}
+        self.issues = {}
+        self.label_schemas = {}
+        self.review_queues = {}
+        self.prompt_jobs = {}
         self.models = set()
         self.model_versions = []
         self.search_calls = 0

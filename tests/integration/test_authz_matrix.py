@@ -28,8 +28,11 @@ PRINCIPALS = {
 IDS = {
     "experiment": "21", "experiment_list": ["21"], "experiment_name": "proj/a", "run": "run21",
     "run_list": ["run21"], "model": "model-21", "trace": "tr21", "trace_list": ["tr21"],
-    "logged_model": "m-21",
+    "logged_model": "m-21", "dataset": "d-21", "issue": "is-21", "label_schema": "ls-21", "review_queue": "rq-21",
+    "prompt_job": "pj-21",
 }
+# what a route's further requirements are sent as (each on experiment 21 or model-21)
+EXTRA_VALUES = {"experiment_ids": ["21"], "source_prompt_uri": "prompts:/model-21/3", "config.dataset_id": "d-21"}
 
 
 def routes():
@@ -42,9 +45,10 @@ def request_for(route, prefix, n):
     res = route["resource"]
     path = route["path"]
     value = IDS.get(res, "x")
-    for seg in ("{request_id}", "{trace_id}", "{model_id}"):
+    for seg in ("{request_id}", "{trace_id}", "{model_id}", "{dataset_id}", "{issue_id}", "{job_id}"):
         path = path.replace(seg, urllib.parse.quote(value if isinstance(value, str) else "x", safe=""))
     path = path.replace("{tag_key}", "k").replace("{webhook_id}", "w1").replace("{assessment_id}", "a1")
+    path = path.replace("{key}", "k")
     query = []
     body = None
     if res == "artifact" and route["source"] == "query":
@@ -62,6 +66,14 @@ def request_for(route, prefix, n):
             query = [(field, v) for v in vals]
         else:
             body = {field: value}
+    for x in route.get("extra", []):
+        v = EXTRA_VALUES[x["field"]]
+        body = dict(body or {})
+        if "." in x["field"]:
+            outer, inner = x["field"].split(".")
+            body[outer] = {inner: v}
+        else:
+            body[x["field"]] = v
     if res == "graphql":  # the UI's run-page query, reading run21 (experiment 21)
         body = {"query": "query MlflowGetRunQuery($data: MlflowGetRunInput!) { mlflowGetRun(input: $data) "
                          "{ run { info { runUuid experimentId } } } }",
@@ -119,6 +131,11 @@ def matrix_gateway(tmp_path_factory):
     fake.runs["run21"] = "21"
     fake.traces["tr21"] = "21"
     fake.logged_models["m-21"] = "21"
+    fake.datasets["d-21"] = ["21"]
+    fake.issues["is-21"] = "21"
+    fake.label_schemas["ls-21"] = "21"
+    fake.review_queues["rq-21"] = "21"
+    fake.prompt_jobs["pj-21"] = "21"
     make_htpasswd(str(tmp / "htpasswd"), {u: p for u, (p, _) in PRINCIPALS.items()})
     g = Gateway(tmp, fake.port, admins=("root",), args=["--default-permission", "NO_PERMISSIONS"])
     for who, level in (("u_manage", "MANAGE"), ("u_edit", "EDIT"), ("u_read", "READ")):
@@ -175,13 +192,19 @@ MLFLOW_LEVELS = {
     "READ": """GetExperiment GetExperimentByName GetRun GetMetricHistory ListArtifacts GetRegisteredModel
         GetLatestVersions GetModelVersion GetModelVersionDownloadUri GetModelVersionByAlias GetLoggedModel
         GetArtifact GetModelVersionArtifact GetTraceArtifact GetMetricHistoryBulk GetMetricHistoryBulkInterval
-        SearchDatasets""",
+        SearchDatasets GetDataset GetDatasetRecords GetDatasetExperimentIds SearchEvaluationDatasets GetIssue
+        SearchIssues GetLabelSchema GetLabelSchemaByName ListLabelSchemas ListReviewQueues
+        GetPromptOptimizationJob SearchPromptOptimizationJobs""",
     "EDIT": """UpdateExperiment SetExperimentTag DeleteExperimentTag CreateRun CreateLoggedModel UpdateRun LogMetric
         LogBatch LogModel LogParam SetTag DeleteTag UpdateRegisteredModel RenameRegisteredModel CreateModelVersion
         UpdateModelVersion TransitionModelVersionStage SetRegisteredModelTag DeleteRegisteredModelTag
-        SetModelVersionTag SetRegisteredModelAlias FinalizeLoggedModel SetLoggedModelTags LogLoggedModelParams""",
+        SetModelVersionTag SetRegisteredModelAlias FinalizeLoggedModel SetLoggedModelTags LogLoggedModelParams
+        CreateDataset SetDatasetTags DeleteDatasetTag UpsertDatasetRecords DeleteDatasetRecords
+        AddDatasetToExperiments RemoveDatasetFromExperiments CreateIssue UpdateIssue CreateReviewQueue
+        GetOrCreateUserQueue AddItemsToReviewQueue CreatePromptOptimizationJob CancelPromptOptimizationJob""",
     "MANAGE": """DeleteExperiment RestoreExperiment DeleteRun RestoreRun DeleteRegisteredModel DeleteModelVersion
-        DeleteModelVersionTag DeleteRegisteredModelAlias DeleteLoggedModel DeleteLoggedModelTag""",
+        DeleteModelVersionTag DeleteRegisteredModelAlias DeleteLoggedModel DeleteLoggedModelTag DeleteDataset
+        CreateLabelSchema UpdateLabelSchema DeleteLabelSchema DeletePromptOptimizationJob""",
 }
 
 

@@ -97,6 +97,31 @@ static void test_bounds(void **state)
 	free(q);
 }
 
+/* "outer.field": a field of an object field (a prompt optimization job's
+ * config.dataset_id), either spelling at either level, never both. */
+static void test_nested(void **state)
+{
+	assert_int_equal(ex("POST", "", "{\"config\": {\"dataset_id\": \"d-1\"}}", "config.dataset_id"), 0);
+	assert_int_equal(pv->n, 1);
+	assert_string_equal(pv->v[0], "d-1");
+	assert_int_equal(ex("POST", "", "{\"config\": {\"datasetId\": \"d-2\"}}", "config.dataset_id"), 0);
+	assert_string_equal(pv->v[0], "d-2");
+	assert_int_equal(ex("POST", "", "{\"config\": {}}", "config.dataset_id"), 0);
+	assert_int_equal(pv->n, 0);
+	assert_int_equal(ex("POST", "", "{\"config\": null}", "config.dataset_id"), 0);
+	assert_int_equal(pv->n, 0);
+	assert_int_equal(ex("POST", "", "{\"dataset_id\": \"top\"}", "config.dataset_id"), 0);
+	assert_int_equal(pv->n, 0);
+	assert_int_equal(ex("POST", "", "{\"config\": {\"dataset_id\": \"a\", \"datasetId\": \"b\"}}",
+			    "config.dataset_id"), -EINVAL);
+	assert_int_equal(ex("POST", "", "{\"experiment_ids\": [], \"experimentIds\": []}", "experiment_ids"), -EINVAL);
+	assert_int_equal(ex("POST", "", "{\"config\": \"d-1\"}", "config.dataset_id"), -EINVAL);
+	assert_int_equal(ex("POST", "", "{\"config\": {\"dataset_id\": {\"x\": 1}}}", "config.dataset_id"), -EINVAL);
+	/* a query string never carries an object */
+	assert_int_equal(ex("GET", "config.dataset_id=x", "", "config.dataset_id"), 0);
+	assert_int_equal(pv->n, 0);
+}
+
 int main(void)
 {
 	pv = malloc(sizeof *pv);
@@ -104,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_query_and_body),
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_nested),
 	};
 	int rc = cmocka_run_group_tests_name("mlflow_params", tests, NULL, NULL);
 	free(pv);

@@ -91,6 +91,42 @@ static void test_artifacts_and_hand_routes(void **state)
 	assert_int_equal(r->resource, RES_ADMIN);
 }
 
+/* The GenAI families: literal rows win over {param} rows ("search" is no
+ * dataset or job id), the first {param} is the id, 3.0 only. */
+static void test_genai_families(void **state)
+{
+	struct route_match m;
+	const struct mlflow_route *r = match("GET", "/api/3.0/mlflow/datasets/search", &m);
+	assert_non_null(r);
+	assert_string_equal(r->rpc, "SearchEvaluationDatasets");
+	assert_true(r->flags & ROUTE_NONEMPTY);
+	r = match("DELETE", "/ajax-api/3.0/mlflow/datasets/d-1/tags/team", &m);
+	assert_non_null(r);
+	assert_int_equal(r->resource, RES_DATASET);
+	assert_int_equal(m.param_len, 3);
+	assert_memory_equal(m.param, "d-1", 3);
+	assert_null(match("GET", "/api/2.0/mlflow/datasets/d-1", &m));	/* 3.x only */
+	r = match("POST", "/api/3.0/mlflow/datasets/d-1/add-experiments", &m);
+	assert_non_null(r->extra);
+	assert_int_equal(r->extra[0].resource, RES_EXPERIMENT_LIST);
+	assert_int_equal(r->extra[1].resource, RES_NONE);
+	r = match("GET", "/api/3.0/mlflow/prompt-optimization/jobs/search", &m);
+	assert_string_equal(r->rpc, "SearchPromptOptimizationJobs");
+	r = match("GET", "/api/3.0/mlflow/prompt-optimization/jobs/j-9", &m);
+	assert_int_equal(r->resource, RES_PROMPT_JOB);
+	r = match("POST", "/api/3.0/mlflow/issues/search", &m);
+	assert_string_equal(r->rpc, "SearchIssues");
+	r = match("GET", "/api/3.0/mlflow/issues/search", &m);	/* GET: an issue called "search" */
+	assert_int_equal(r->resource, RES_ISSUE);
+	r = match("POST", "/api/3.0/mlflow/review-queues/items/set-status", &m);
+	assert_int_equal(r->resource, RES_REVIEW_QUEUE);
+	assert_int_equal(r->level, LEVEL_EDIT);
+	r = match("DELETE", "/api/3.0/mlflow/label-schemas/delete", &m);
+	assert_int_equal(r->level, LEVEL_MANAGE);
+	assert_string_equal(mlflow_routes_resource_name(RES_LABEL_SCHEMA), "label_schema");
+	assert_string_equal(mlflow_routes_resource_key(RES_PROMPT_URI), "model");
+}
+
 static void test_table_is_sound(void **state)
 {
 	size_t n;
@@ -104,10 +140,16 @@ static void test_table_is_sound(void **state)
 			fail_msg("%s %s has no id field", r->method, r->path);
 		if (r->source == ID_PATH && needs_field && strstr(r->path, "{") == NULL)
 			fail_msg("%s %s reads a path id but has no {param}", r->method, r->path);
-		/* deletes need MANAGE, as in MLflow */
+		/* deletes need MANAGE, as in MLflow (whose auth app lets EDIT remove
+		 * tags and a dataset's records) */
 		if (strncmp(r->rpc, "Delete", 6) == 0 && r->resource != RES_ADMIN && r->level != LEVEL_MANAGE &&
-		    strstr(r->rpc, "Tag") == NULL)
+		    strstr(r->rpc, "Tag") == NULL && strcmp(r->rpc, "DeleteDatasetRecords") != 0)
 			fail_msg("%s needs MANAGE", r->rpc);
+		/* further requirements name a field and a resource that can be decided */
+		for (const struct route_extra *x = r->extra; x && x->resource != RES_NONE; x++)
+			if (x->field == NULL || x->resource == RES_ADMIN || x->resource == RES_LOCAL ||
+			    x->resource == RES_ARTIFACT || x->resource == RES_GRAPHQL)
+				fail_msg("%s %s has an unusable further requirement", r->method, r->path);
 		for (size_t j = i + 1; j < n; j++)
 			if (strcmp(r->method, t[j].method) == 0 && strcmp(r->path, t[j].path) == 0 &&
 			    (r->versions & t[j].versions))
@@ -142,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_params_and_literals),
 		cmocka_unit_test(test_artifacts_and_hand_routes),
+		cmocka_unit_test(test_genai_families),
 		cmocka_unit_test(test_table_is_sound),
 		cmocka_unit_test(test_no_rows_under_prefix_routes),
 	};
