@@ -142,26 +142,12 @@ static int object_field(json_t *o, const char *snake, const char *camel, struct 
 }
 
 /* field is "name", or "outer.name" for a field of an object field (both
- * read in either spelling). */
-static int from_json(const char *body, size_t blen, const char *field, struct param_values *out, const char **err)
+ * read in either spelling), looked up in the parsed body root. */
+static int root_field(json_t *root, const char *field, struct param_values *out, const char **err)
 {
-	if (blen == 0)
-		return 0;	/* MLflow reads an empty body as {} */
-	json_error_t jerr;
-	json_t *root = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		*err = "request body is not valid JSON (or repeats a key)";
-		return -EINVAL;
-	}
-	int rc = 0;
 	json_t *o = root;
 	char snake[128], camel[128];
 	const char *dot = strchr(field, '.');
-	if (!json_is_object(root)) {
-		*err = "request body is not a JSON object";
-		rc = -EINVAL;
-		goto out;
-	}
 	if (dot != NULL) {
 		snprintf(snake, sizeof snake, "%.*s", (int)(dot - field), field);
 		mlflow_params_camel(snake, camel, sizeof camel);
@@ -169,32 +155,48 @@ static int from_json(const char *body, size_t blen, const char *field, struct pa
 		json_t *b = strcmp(snake, camel) != 0 ? json_object_get(root, camel) : NULL;
 		if (a && b) {
 			*err = "parameter given in both snake_case and camelCase";
-			rc = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		o = a ? a : b;
 		if (o == NULL || json_is_null(o))
-			goto out;
+			return 0;
 		if (!json_is_object(o)) {
 			*err = "parameter is not an object";
-			rc = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		field = dot + 1;
 	}
 	snprintf(snake, sizeof snake, "%s", field);
 	mlflow_params_camel(snake, camel, sizeof camel);
-	rc = object_field(o, snake, camel, out, err);
-out:
-	json_decref(root);
-	return rc;
+	return object_field(o, snake, camel, out, err);
 }
 
-static int extract_one(bool from_q, const char *query, size_t qlen, const char *body, size_t blen, const char *field,
+/* The body parsed (NULL and 0 for an empty body, which MLflow reads as {}). */
+static int parse_body(const char *body, size_t blen, json_t **root, const char **err)
+{
+	*root = NULL;
+	if (blen == 0)
+		return 0;
+	json_error_t jerr;
+	*root = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
+	if (*root == NULL) {
+		*err = "request body is not valid JSON (or repeats a key)";
+		return -EINVAL;
+	}
+	if (!json_is_object(*root)) {
+		json_decref(*root);
+		*root = NULL;
+		*err = "request body is not a JSON object";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int extract_one(bool from_q, const char *query, size_t qlen, json_t *root, const char *field,
 		       struct param_values *out, const char **err)
 {
 	if (!from_q)
-		return from_json(body, blen, field, out, err);
+		return root ? root_field(root, field, out, err) : 0;
 	if (strchr(field, '.') != NULL)
 		return 0;	/* an object's field is never in a query string */
 	char camel[128];
@@ -213,20 +215,23 @@ int mlflow_params_extract(const char *method, const char *query, size_t qlen, co
 		return -EINVAL;
 	}
 	bool from_q = get && qlen > 0;
-	int rc = extract_one(from_q, query, qlen, body, blen, field, out, err);
-	if (rc)
-		return rc;
-	/* run_id, else run_uuid: both are read so an ambiguous spelling of either fails */
-	if (strcmp(field, "run_id") == 0) {
+	json_t *root = NULL;
+	if (!from_q && parse_body(body, blen, &root, err) != 0)
+		return -EINVAL;
+	int rc = extract_one(from_q, query, qlen, root, field, out, err);
+	/* run_id, else run_uuid: both are read (from one parse) so an ambiguous
+	 * spelling of either fails */
+	if (rc == 0 && strcmp(field, "run_id") == 0) {
 		struct param_values *alt = malloc(sizeof *alt);
 		if (alt == NULL)
 			abort();
 		alt->n = 0;
-		rc = extract_one(from_q, query, qlen, body, blen, "run_uuid", alt, err);
+		rc = extract_one(from_q, query, qlen, root, "run_uuid", alt, err);
 		if (rc == 0 && (out->n == 0 || out->v[0][0] == '\0') && alt->n > 0) {
 			memcpy(out, alt, sizeof *out);
 		}
 		free(alt);
 	}
+	json_decref(root);
 	return rc;
 }
