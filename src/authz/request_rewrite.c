@@ -1,4 +1,5 @@
-/* Create-call checks and attribution. The body was already found to be one
+/* Create-call checks and attribution (runs, and the GenAI calls that record
+ * who did them). The body was already found to be one
  * JSON object without duplicate keys or dual spellings (mlflow_params), so
  * a field has at most one spelling here; it is re-checked anyway. */
 #include "authz/request_rewrite.h"
@@ -95,15 +96,66 @@ static int attribute_run(json_t *obj, const struct rewrite_opts *o, bool *change
 	return 0;
 }
 
+/* A field naming who did something (created_by, completed_by, a human
+ * assessment's source_id): the authenticated user. fill: set it when absent
+ * too (else an absent one stays absent: MLflow may require that). */
+static int attribute_name(json_t *obj, const char *snake, const char *camel, bool fill, const struct rewrite_opts *o,
+			  bool *changed, const char **why)
+{
+	json_t *v;
+	if (field(obj, snake, camel, &v)) {
+		*why = "a user name field must be a string, given once";
+		return -EINVAL;
+	}
+	const char *given = v && json_is_string(v) ? json_string_value(v) : NULL;
+	if (given == NULL && !fill)
+		return 0;
+	if (given && strcmp(given, o->user) == 0 && json_object_get(obj, snake) == v)
+		return 0;
+	if (given && given[0] && strcmp(given, o->user) != 0 && o->attribution == ATTRIBUTION_REJECT) {
+		*why = "a user name field must be the authenticated user";
+		return -EACCES;
+	}
+	json_object_del(obj, camel);
+	json_object_set_new(obj, snake, json_string(o->user));
+	*changed = true;
+	return 0;
+}
+
+/* A human assessment (a reviewer's feedback or expectation) is the caller's:
+ * {"assessment": {"source": {"source_type": "HUMAN", "source_id": ...}}}.
+ * Judges' and code's sources name the judge, not a person: left alone. */
+static int attribute_assessment(json_t *obj, const struct rewrite_opts *o, bool *changed, const char **why)
+{
+	json_t *a = json_object_get(obj, "assessment");
+	if (!json_is_object(a))
+		return 0;
+	json_t *src = json_object_get(a, "source"), *type;
+	if (!json_is_object(src))
+		return 0;
+	if (field(src, "source_type", "sourceType", &type)) {
+		*why = "source_type must be a string, given once";
+		return -EINVAL;
+	}
+	if (type == NULL || !json_is_string(type) || strcmp(json_string_value(type), "HUMAN") != 0)
+		return 0;
+	return attribute_name(src, "source_id", "sourceId", true, o, changed, why);
+}
+
 int request_rewrite(const char *rpc, const char *body, size_t len, const struct rewrite_opts *o, char **out,
 		    size_t *outlen, const char **why)
 {
 	*out = NULL;
 	*outlen = 0;
 	bool exp = strcmp(rpc, "CreateExperiment") == 0, mv = strcmp(rpc, "CreateModelVersion") == 0;
-	bool run = (strcmp(rpc, "CreateRun") == 0 || strcmp(rpc, "CreatePromptlabRun") == 0) &&
-		   o->attribution != ATTRIBUTION_OFF;
-	if (!exp && !mv && !run)
+	bool attr = o->attribution != ATTRIBUTION_OFF;
+	bool run = (strcmp(rpc, "CreateRun") == 0 || strcmp(rpc, "CreatePromptlabRun") == 0) && attr;
+	/* GenAI calls that record who did them */
+	bool creator = attr && (strcmp(rpc, "CreateIssue") == 0 || strcmp(rpc, "CreateReviewQueue") == 0 ||
+				strcmp(rpc, "GetOrCreateUserQueue") == 0);
+	bool completer = attr && strcmp(rpc, "SetReviewQueueItemStatus") == 0;
+	bool assessment = attr && (strcmp(rpc, "CreateAssessment") == 0 || strcmp(rpc, "UpdateAssessment") == 0);
+	if (!exp && !mv && !run && !creator && !completer && !assessment)
 		return 0;
 	json_error_t jerr;
 	json_t *obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -123,6 +175,12 @@ int request_rewrite(const char *rpc, const char *body, size_t len, const struct 
 	}
 	if (run)
 		rc = attribute_run(obj, o, &changed, why);
+	if (creator)
+		rc = attribute_name(obj, "created_by", "createdBy", true, o, &changed, why);
+	if (completer)	/* absent for a reopened (PENDING) item, and must stay so */
+		rc = attribute_name(obj, "completed_by", "completedBy", false, o, &changed, why);
+	if (assessment)
+		rc = attribute_assessment(obj, o, &changed, why);
 	if (rc == 0 && changed) {
 		char *s = json_dumps(obj, JSON_COMPACT);
 		if (s == NULL) {

@@ -2,7 +2,9 @@
  * fuzzed): URIs that MLflow will later read (experiments/create
  * artifact_location, model-versions/create source and run_link) must pass
  * uri_check; runs/create is attributed to the authenticated user (user_id
- * and the mlflow.user tag). Both spellings (snake_case, lowerCamelCase) are
+ * and the mlflow.user tag), as are the GenAI calls that record a person:
+ * created_by (issues, review queues), completed_by (a reviewed queue item)
+ * and the source_id of a HUMAN assessment. Both spellings (snake_case, lowerCamelCase) are
  * handled, as MLflow's JSON parser accepts both. */
 #ifndef MG_REQUEST_REWRITE_H
 #define MG_REQUEST_REWRITE_H

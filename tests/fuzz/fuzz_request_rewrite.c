@@ -11,12 +11,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const rpcs[] = { "CreateExperiment", "CreateModelVersion", "CreateRun", "GetRun" };
+	static const char *const rpcs[] = { "CreateExperiment", "CreateModelVersion", "CreateRun", "GetRun",
+					    "CreateIssue", "SetReviewQueueItemStatus", "CreateAssessment", "UpdateAssessment" };
 	if (size < 1)
 		return 0;
 	struct rewrite_opts o = { .user = "alice", .schemes = URI_CHECK_DEFAULT_SCHEMES,
-				  .attribution = (enum attribution_mode)((data[0] >> 2) % 3) };
-	const char *rpc = rpcs[data[0] & 3];
+				  .attribution = (enum attribution_mode)((data[0] >> 3) % 3) };
+	const char *rpc = rpcs[data[0] & 7];
 	char *out = NULL;
 	size_t outlen = 0;
 	const char *why = NULL;

@@ -149,3 +149,31 @@ def test_a_prompt_optimization_job_needs_its_prompt_and_its_dataset(gateway_fact
     # an administrator may do all of it
     assert requests.post(g.url + V3 + "/prompt-optimization/jobs", json=dict(job, config={"dataset_id": "d-3"}),
                          auth=BOB).status_code == 200
+
+
+def test_who_did_it_is_the_authenticated_user(gateway_factory, fake):
+    """created_by (issues, review queues), completed_by (a reviewed item) and
+    a HUMAN assessment's source_id reach MLflow as the caller, whatever the
+    client wrote; a judge's assessment keeps its judge."""
+    import json
+    g = start(gateway_factory, fake)
+    fake.traces["tr-1"] = "1"
+    fake.review_queues["rq-1"] = "1"
+    g.cli("grant", "alice", "EDIT", "experiment", "1")
+    post = lambda path, body: requests.post(g.url + V3 + path, json=body, auth=ALICE)  # noqa: E731
+    assert post("/issues", {"experiment_id": "1", "name": "n", "created_by": "bob"}).status_code == 200
+    assert post("/review-queues/create", {"experiment_id": "1", "name": "q", "queue_type": "CUSTOM"}).status_code == 200
+    assert post("/review-queues/items/set-status", {"queue_id": "rq-1", "item_id": "tr-1", "status": "COMPLETE",
+                                                    "completedBy": "bob"}).status_code == 200
+    assert post("/traces/tr-1/assessments", {"assessment": {"name": "ok", "source": {
+        "source_type": "HUMAN", "source_id": "bob"}}}).status_code == 200
+    assert post("/traces/tr-1/assessments", {"assessment": {"name": "judge", "source": {
+        "source_type": "LLM_JUDGE", "source_id": "gpt-judge"}}}).status_code == 200
+    bodies = {r.path: json.loads(r.body) for r in fake.seen() if r.method == "POST"}
+    assert bodies[V3 + "/issues"]["created_by"] == "alice"
+    assert bodies[V3 + "/review-queues/create"]["created_by"] == "alice"
+    item = bodies[V3 + "/review-queues/items/set-status"]
+    assert item["completed_by"] == "alice" and "completedBy" not in item
+    sources = [json.loads(r.body)["assessment"]["source"] for r in fake.seen() if r.path.endswith("/assessments")]
+    assert sources == [{"source_type": "HUMAN", "source_id": "alice"},
+                       {"source_type": "LLM_JUDGE", "source_id": "gpt-judge"}]
