@@ -377,15 +377,23 @@ static bool is_run_field(const char *f)
 	return strcmp(f, "run_id") == 0 || strcmp(f, "run_uuid") == 0;
 }
 
+/* Where a request's parameters are: its query (after the '?') and its
+ * buffered body (empty when it streams); returns the body's length. */
+static size_t request_params(struct conn *c, const char **query, const char **body)
+{
+	const char *q = strchr(c->ri.target, '?');
+	*query = q ? q + 1 : "";
+	*body = c->body_buffered && c->body.data ? c->body.data : "";
+	return c->body_buffered ? c->body.len : 0;
+}
+
 /* Reads the ids the route's main resource names into j. Returns 0, or
  * answers 400 and returns -1. */
 static int collect_main(struct conn *c, const struct route_match *m, struct authz_job *j)
 {
 	const struct mlflow_route *r = m->route;
-	const char *q = strchr(c->ri.target, '?');
-	const char *query = q ? q + 1 : "";
-	const char *body = c->body_buffered && c->body.data ? c->body.data : "";
-	size_t blen = c->body_buffered ? c->body.len : 0;
+	const char *query, *body;
+	size_t blen = request_params(c, &query, &body);
 	struct param_values *pv = c->w->params;
 	const char *err = NULL;
 	char msg[256];
@@ -542,10 +550,8 @@ static int prompt_name(const char *uri, char *out, size_t cap)
 /* Reads what the route's further requirements name (route_extra). */
 static int collect_extra(struct conn *c, struct authz_job *j, const struct route_extra *x)
 {
-	const char *q = strchr(c->ri.target, '?');
-	const char *query = q ? q + 1 : "";
-	const char *body = c->body_buffered && c->body.data ? c->body.data : "";
-	size_t blen = c->body_buffered ? c->body.len : 0;
+	const char *query, *body;
+	size_t blen = request_params(c, &query, &body);
 	struct param_values *pv = c->w->params;
 	const char *err = NULL;
 	char msg[256];
