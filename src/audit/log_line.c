@@ -2,6 +2,7 @@
  * report` reads gigabytes, so there is one pass over each line and no
  * allocation. */
 #include "audit/log_line.h"
+#include "core/bytes.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -109,14 +110,21 @@ static inline bool digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+static int seconds_ms_any(const char *s, size_t n, int64_t *ms);
+
 /* A number of seconds with up to three decimals ("0.123", "12") as ms. */
-static int seconds_ms(const char *s, size_t n, int64_t *ms)
+static inline int seconds_ms(const char *s, size_t n, int64_t *ms)
 {
 	if (n == 5 && s[1] == '.' && digit(s[0]) && digit(s[2]) && digit(s[3]) && digit(s[4])) {
 		/* nginx's and mlgate's own "0.123" */
 		*ms = (s[0] - '0') * 1000 + (s[2] - '0') * 100 + (s[3] - '0') * 10 + (s[4] - '0');
 		return 0;
 	}
+	return seconds_ms_any(s, n, ms);
+}
+
+static int seconds_ms_any(const char *s, size_t n, int64_t *ms)
+{
 	size_t i = 0;
 	int64_t whole = 0;
 	if (n == 0)
@@ -272,8 +280,8 @@ static int seconds_at(const char *s, size_t n)
 static int cached_time(const char *s, size_t n, struct log_time_cache *tc, int64_t *out)
 {
 	int at = seconds_at(s, n);
-	if (tc && at >= 0 && tc->n == n && memcmp(tc->text, s, (size_t)at) == 0 &&
-	    memcmp(tc->text + at + 2, s + at + 2, n - (size_t)at - 2) == 0 && s[at] >= '0' && s[at] <= '6' &&
+	if (tc && at >= 0 && tc->n == n && bytes_equal(tc->text, s, (size_t)at) &&
+	    bytes_equal(tc->text + at + 2, s + at + 2, n - (size_t)at - 2) && s[at] >= '0' && s[at] <= '6' &&
 	    s[at + 1] >= '0' && s[at + 1] <= '9') {
 		int se = (s[at] - '0') * 10 + (s[at + 1] - '0');
 		if (se <= 60) {
@@ -324,10 +332,9 @@ static int parse_text(const char *s, size_t n, struct log_rec *r, struct log_tim
 	if (i + 4 >= n || s[i] != ' ')
 		return -EINVAL;
 	i++;
-	uint64_t st;
-	if (parse_uint(s + i, 3, &st) || st < 100 || st > 999 || (i + 3 < n && s[i + 3] != ' '))
+	if (!digit(s[i]) || !digit(s[i + 1]) || !digit(s[i + 2]) || s[i] == '0' || (i + 3 < n && s[i + 3] != ' '))
 		return -EINVAL;
-	r->status = (int)st;
+	r->status = (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
 	i += 3;
 	if (i < n) {
 		i++;

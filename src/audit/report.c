@@ -2,6 +2,7 @@
  * HTML (inline SVG, no scripts, no external assets) renderings. */
 #include "audit/report.h"
 #include "authz/mlflow_routes.h"
+#include "core/bytes.h"
 #include "core/mem.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -58,11 +59,16 @@ static void ct_free(struct ctable *t)
 	free(t->e);
 }
 
-static uint64_t load8(const char *p)
+/* n <= 8 bytes at p as a word, without a variable-length copy: the same
+ * bytes always give the same word, different ones (of one length) differ. */
+static uint64_t load_short(const char *p, size_t n)
 {
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
+	if (n >= 4)	/* two loads that overlap on the same bytes */
+		return (uint64_t)bytes_load4(p) | ((uint64_t)bytes_load4(p + n - 4) << (8 * (n - 4)));
+	if (n == 0)
+		return 0;
+	return (uint64_t)(unsigned char)p[0] | ((uint64_t)(unsigned char)p[n / 2] << 8) |
+	       ((uint64_t)(unsigned char)p[n - 1] << 16);
 }
 
 /* The last n < 8 bytes before end, of a key that began at start. */
@@ -71,17 +77,15 @@ static uint64_t tail_bytes(const char *start, const char *end, size_t n)
 	if (n == 0)
 		return 0;
 	if (end - start >= 8)
-		return load8(end - 8) >> (8 * (8 - n));	/* one load that overlaps what was read */
-	uint64_t v = 0;
-	memcpy(&v, end - n, n);
-	return v;
+		return bytes_load8(end - 8) >> (8 * (8 - n));	/* one load that overlaps what was read */
+	return load_short(end - n, n);
 }
 
 static uint64_t fast_hash(const char *p, size_t n, uint64_t h)
 {
 	const char *start = p, *end = p + n;
 	while (n >= 8) {
-		h = (h ^ load8(p)) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ bytes_load8(p)) * 0x9e3779b97f4a7c15ULL;
 		h ^= h >> 29;
 		p += 8;
 		n -= 8;
@@ -89,21 +93,6 @@ static uint64_t fast_hash(const char *p, size_t n, uint64_t h)
 	h = (h ^ tail_bytes(start, end, n) ^ n) * 0x9e3779b97f4a7c15ULL;
 	h ^= h >> 32;
 	return h ? h : 1;
-}
-
-/* memcmp(a, b, n) == 0 for the short keys of these tables, without a call */
-static bool same(const char *a, const char *b, size_t n)
-{
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 < n; i += 8)
-			if (load8(a + i) != load8(b + i))
-				return false;
-		return load8(a + n - 8) == load8(b + n - 8);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
 }
 
 /* 32 well-mixed bits of h (a table's slot is its low bits) */
@@ -132,8 +121,9 @@ static uint32_t pair_hash(uint64_t ha, uint64_t hb)
 static bool ct_is(const struct ct_entry *e, const char *a, size_t an, const char *b, size_t bn)
 {
 	if (b == NULL)
-		return e->klen == an && same(e->key, a, an);
-	return e->klen == an + 1 + bn && same(e->key, a, an) && e->key[an] == '\t' && same(e->key + an + 1, b, bn);
+		return e->klen == an && bytes_equal(e->key, a, an);
+	return e->klen == an + 1 + bn && bytes_equal(e->key, a, an) && e->key[an] == '\t' &&
+	       bytes_equal(e->key + an + 1, b, bn);
 }
 
 /* The slot holding the key, or the empty one where it would go. */
@@ -242,6 +232,8 @@ struct report {
 	struct report_opts o;
 	struct rcache_entry *rcache;
 	struct rcache_entry *pcache;	/* method + prefix of a prefix route (artifacts, static files) */
+	struct rcache_entry *recent[4];	/* the prefixes filled last: tried first on a miss */
+	unsigned nrecent;
 	char last_time[32];		/* the last time text parsed, and its value */
 	int64_t last_time_v;
 	uint64_t requests, skipped, filtered;
@@ -450,8 +442,8 @@ static size_t route_key(const struct log_rec *rec, char *out, size_t cap, int *f
 
 static bool rc_same(const struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen)
 {
-	return c->hash == h && c->len == rec->method.n + 1 + plen && same(c->key, rec->method.p, rec->method.n) &&
-	       same(c->key + rec->method.n + 1, rec->path.p, plen);
+	return c->hash == h && c->len == rec->method.n + 1 + plen && bytes_equal(c->key, rec->method.p, rec->method.n) &&
+	       c->key[rec->method.n] == ' ' && bytes_equal(c->key + rec->method.n + 1, rec->path.p, plen);
 }
 
 static void rc_fill(struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen, int family,
@@ -494,8 +486,7 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 		size_t kl = route_key(rec, k, sizeof k, family, &prefix);
 		return ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
 	}
-	uint64_t hm = 7;
-	memcpy(&hm, rec->method.p, rec->method.n < 8 ? rec->method.n : 8);
+	uint64_t hm = 7 ^ load_short(rec->method.p, rec->method.n < 8 ? rec->method.n : 8);
 	uint64_t h = slot_hash(rec->path.p, rec->path.n, hm);
 	struct rcache_entry *c = &r->rcache[h % RCACHE];
 	if (rc_same(c, h, rec, rec->path.n)) {
@@ -503,7 +494,16 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 		return c->route;
 	}
 	/* paths under a prefix route differ in every line (artifact paths,
-	 * hashed static files): look the prefix up (it ends at the 2nd to 5th /) */
+	 * hashed static files): the few prefixes seen are tried first, */
+	for (unsigned i = 0; i < r->nrecent && i < 4; i++) {
+		struct rcache_entry *pc = r->recent[i];
+		size_t pl = (size_t)pc->len - rec->method.n - 1;
+		if (pc->len > rec->method.n && pl <= rec->path.n && rc_same(pc, pc->hash, rec, pl)) {
+			*family = pc->family;
+			return pc->route;
+		}
+	}
+	/* then the prefix is looked up (it ends at the 2nd to 5th /) */
 	size_t slashes = 0;
 	for (size_t i = 1; i < rec->path.n && slashes < 5; i++) {
 		if (rec->path.p[i] != '/')
@@ -520,7 +520,9 @@ static struct ct_entry *route_entry(struct report *r, const struct log_rec *rec,
 	struct ct_entry *e = ct_get(&r->routes, k, kl < sizeof k ? kl : sizeof k - 1);
 	if (prefix) {
 		uint64_t hp = slot_hash(rec->path.p, prefix, hm);
-		rc_fill(&r->pcache[hp % PCACHE], hp, rec, prefix, *family, e);
+		struct rcache_entry *pc = &r->pcache[hp % PCACHE];
+		rc_fill(pc, hp, rec, prefix, *family, e);
+		r->recent[r->nrecent++ % 4] = pc;
 	} else {
 		rc_fill(c, h, rec, rec->path.n, *family, e);
 	}
