@@ -304,8 +304,8 @@ static int parse_text(const char *s, size_t n, struct log_rec *r, struct log_tim
 	if (i == n || i == 0)
 		return -EINVAL;
 	r->addr = (struct log_str){ s, i };
-	/* ident ("-"), then the user up to " [" (user names may hold spaces) */
-	i = find(s, i + 1, n, ' ');
+	/* ident ("-", nearly always), then the user up to " [" (user names may hold spaces) */
+	i = i + 2 < n && s[i + 1] == '-' && s[i + 2] == ' ' ? i + 2 : find(s, i + 1, n, ' ');
 	if (i == n)
 		return -EINVAL;
 	size_t u = i + 1;
@@ -370,6 +370,8 @@ static int parse_text(const char *s, size_t n, struct log_rec *r, struct log_tim
 	i++;
 	/* nginx's upstream field may list several times ("0.1, 0.2", " : ");
 	 * mlgate writes one and then the request id */
+	if (n - i == 5 && seconds_ms(s + i, 5, &r->upstream_ms) == 0)
+		return 0;	/* the usual single "0.123" */
 	size_t end = n, sp = n, spaces = 0;
 	bool list = false;
 	for (size_t k = i; k < n; k++) {
