@@ -6,9 +6,13 @@ further requirements some calls carry (the experiments a dataset is linked
 to, a job's source prompt and training dataset)."""
 import time
 
+import pytest
 import requests
 
 from conftest import USERS
+
+# on both stores, as the rest of the authorisation suite
+pytestmark = pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"], indirect=True)
 
 ALICE = ("alice", USERS["alice"])
 BOB = ("bob", USERS["bob"])  # an administrator here
