@@ -1137,14 +1137,10 @@ static void svg_status(FILE *out, const struct report *r)
 	fprintf(out, "</svg></figure>\n");
 }
 
-/* A stuffing or sharing table. */
-static void html_groups(FILE *out, const char *title, const char *rule, int min, const char *what,
-			const char *key_col, const char *count_col, const struct row *rows, size_t n)
+/* Table rows: a key and its first two counts. */
+static void html_rows2(FILE *out, const struct row *rows, size_t n)
 {
 	char key[KEYMAX + 1];
-	fprintf(out, "<h2>%s</h2>\n<p class=\"muted\">%s %d %s</p>\n<table><tr><th>%s</th><th class=\"n\">%s</th>"
-		     "<th class=\"n\">%s</th></tr>\n",
-		title, rule, min, what, key_col, what, count_col);
 	for (size_t i = 0; i < n; i++) {
 		clean(rows[i].key, rows[i].klen, key, sizeof key);
 		fprintf(out, "<tr><td>");
@@ -1152,12 +1148,22 @@ static void html_groups(FILE *out, const char *title, const char *rule, int min,
 		fprintf(out, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", rows[i].v[0],
 			rows[i].v[1]);
 	}
+}
+
+/* A stuffing or sharing table. */
+static void html_groups(FILE *out, const char *title, const char *rule, int min, const char *what,
+			const char *key_col, const char *count_col, const struct row *rows, size_t n)
+{
+	fprintf(out, "<h2>%s</h2>\n<p class=\"muted\">%s %d %s</p>\n<table><tr><th>%s</th><th class=\"n\">%s</th>"
+		     "<th class=\"n\">%s</th></tr>\n",
+		title, rule, min, what, key_col, what, count_col);
+	html_rows2(out, rows, n);
 	fprintf(out, "</table>%s\n", n ? "" : "<p class=\"none\">none</p>");
 }
 
 int report_html(const struct report *r, FILE *out)
 {
-	char a[40], b[40], key[KEYMAX + 1];
+	char a[40], b[40];
 	fmt_time(r->first, a, sizeof a);
 	fmt_time(r->last, b, sizeof b);
 	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -1207,13 +1213,7 @@ int report_html(const struct report *r, FILE *out)
 	fprintf(out, "<h2>Top routes</h2>\n<table><tr><th>route</th><th class=\"n\">requests</th><th class=\"n\">5xx</th>"
 		     "</tr>\n");
 	rows = ranked_by(&r->routes, (size_t)r->o.top, &n, false);
-	for (size_t i = 0; i < n; i++) {
-		clean(rows[i].key, rows[i].klen, key, sizeof key);
-		fprintf(out, "<tr><td>");
-		h(out, key);
-		fprintf(out, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td></tr>\n", rows[i].v[0],
-			rows[i].v[1]);
-	}
+	html_rows2(out, rows, n);
 	free(rows);
 	fprintf(out, "</table>\n<h2>Latency by route family (ms)</h2>\n<table><tr><th>family</th><th class=\"n\">requests</th>"
 		     "<th class=\"n\">p50</th><th class=\"n\">p95</th><th class=\"n\">p99</th><th class=\"n\">max</th></tr>\n");
