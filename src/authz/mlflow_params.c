@@ -204,34 +204,75 @@ static int extract_one(bool from_q, const char *query, size_t qlen, json_t *root
 	return from_query(query, qlen, field, camel, out, err);
 }
 
-int mlflow_params_extract(const char *method, const char *query, size_t qlen, const char *body, size_t blen,
-			  const char *field, struct param_values *out, const char **err)
+void params_body_set(struct params_body *b, const char *data, size_t len)
+{
+	params_body_clear(b);
+	b->data = data;
+	b->len = len;
+}
+
+void params_body_clear(struct params_body *b)
+{
+	json_decref(b->root);
+	*b = (struct params_body){ 0 };
+}
+
+/* The body parsed once: later fields are read from the same tree. */
+static int body_root(struct params_body *b, json_t **root, const char **err)
+{
+	if (b->state == 0)
+		b->state = parse_body(b->data, b->len, (json_t **)&b->root, &b->err) == 0 ? 1 : -1;
+	*root = b->root;
+	if (b->state < 0) {
+		*err = b->err;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Reads resource ids from an MLflow request exactly as MLflow's handlers do
+ * (mlflow-api.md §1.2): the query string for GET/HEAD when it is non-empty,
+ * else the JSON body; snake_case or lowerCamelCase (never both); run_id, else
+ * run_uuid. Bounded; everything ambiguous is rejected. */
+int mlflow_params_extract_body(const char *method, const char *query, size_t qlen, struct params_body *b,
+			       const char *field, struct param_values *out, const char **err)
 {
 	out->n = 0;
 	*err = NULL;
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	size_t blen = b ? b->len : 0;
 	if (get && qlen > 0 && blen > 0) {
 		*err = "GET request with both a query string and a body";
 		return -EINVAL;
 	}
 	bool from_q = get && qlen > 0;
 	json_t *root = NULL;
-	if (!from_q && parse_body(body, blen, &root, err) != 0)
+	if (!from_q && blen > 0 && body_root(b, &root, err) != 0)
 		return -EINVAL;
 	int rc = extract_one(from_q, query, qlen, root, field, out, err);
-	/* run_id, else run_uuid: both are read (from one parse) so an ambiguous
-	 * spelling of either fails */
+	/* run_id, else run_uuid: both are read so an ambiguous spelling of
+	 * either fails; run_uuid's values go after run_id's and are kept only
+	 * when run_id gave none (or only an empty one) */
 	if (rc == 0 && strcmp(field, "run_id") == 0) {
-		struct param_values *alt = malloc(sizeof *alt);
-		if (alt == NULL)
-			abort();
-		alt->n = 0;
-		rc = extract_one(from_q, query, qlen, root, "run_uuid", alt, err);
-		if (rc == 0 && (out->n == 0 || out->v[0][0] == '\0') && alt->n > 0) {
-			memcpy(out, alt, sizeof *out);
+		size_t n0 = out->n;
+		rc = extract_one(from_q, query, qlen, root, "run_uuid", out, err);
+		if (rc == 0 && (n0 == 0 || out->v[0][0] == '\0') && out->n > n0) {
+			size_t k = out->n - n0;
+			memmove(out->v[0], out->v[n0], k * sizeof out->v[0]);
+			out->n = k;
+		} else if (rc == 0) {
+			out->n = n0;
 		}
-		free(alt);
 	}
-	json_decref(root);
+	return rc;
+}
+
+int mlflow_params_extract(const char *method, const char *query, size_t qlen, const char *body, size_t blen,
+			  const char *field, struct param_values *out, const char **err)
+{
+	struct params_body b = { 0 };
+	params_body_set(&b, body, blen);
+	int rc = mlflow_params_extract_body(method, query, qlen, &b, field, out, err);
+	params_body_clear(&b);
 	return rc;
 }

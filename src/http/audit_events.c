@@ -137,8 +137,8 @@ static json_t *created_resource(struct conn *c)
 	const char *q = strchr(c->ri.target, '?');
 	const char *err = NULL;
 	struct param_values *pv = c->w->params;
-	if (mlflow_params_extract(c->ri.method, q ? q + 1 : "", q ? strlen(q + 1) : 0, c->body.data ? c->body.data : "",
-				  c->body.len, "name", pv, &err) || pv->n != 1)
+	if (mlflow_params_extract_body(c->ri.method, q ? q + 1 : "", q ? strlen(q + 1) : 0, conn_params_body(c), "name",
+				       pv, &err) || pv->n != 1)
 		return NULL;
 	const char *key = strstr(c->route->rpc, "RegisteredModel") ? "model"
 			  : strstr(c->route->rpc, "Experiment") ? "experiment_name" : "name";

@@ -378,13 +378,12 @@ static bool is_run_field(const char *f)
 }
 
 /* Where a request's parameters are: its query (after the '?') and its
- * buffered body (empty when it streams); returns the body's length. */
-static size_t request_params(struct conn *c, const char **query, const char **body)
+ * buffered body (empty when it streams), parsed once per request. */
+static struct params_body *request_params(struct conn *c, const char **query)
 {
 	const char *q = strchr(c->ri.target, '?');
 	*query = q ? q + 1 : "";
-	*body = c->body_buffered && c->body.data ? c->body.data : "";
-	return c->body_buffered ? c->body.len : 0;
+	return conn_params_body(c);
 }
 
 /* Reads the ids the route's main resource names into j. Returns 0, or
@@ -392,14 +391,14 @@ static size_t request_params(struct conn *c, const char **query, const char **bo
 static int collect_main(struct conn *c, const struct route_match *m, struct authz_job *j)
 {
 	const struct mlflow_route *r = m->route;
-	const char *query, *body;
-	size_t blen = request_params(c, &query, &body);
+	const char *query;
+	struct params_body *pb = request_params(c, &query);
 	struct param_values *pv = c->w->params;
 	const char *err = NULL;
 	char msg[256];
 	if (r->resource == RES_GRAPHQL) {
 		struct gql_needs *gn = mem_alloc(sizeof *gn);
-		int rc = graphql_needs(body, blen, gn, &err);
+		int rc = graphql_needs(pb->data, pb->len, gn, &err);
 		for (size_t i = 0; rc == 0 && i < gn->n; i++)
 			add_kind_id(j, gn->need[i].kind == GQL_RUN ? RES_RUN : RES_EXPERIMENT, gn->need[i].id);
 		free(gn);
@@ -413,7 +412,7 @@ static int collect_main(struct conn *c, const struct route_match *m, struct auth
 		const char *raw;
 		size_t rlen;
 		if (r->source == ID_QUERY) {
-			if (mlflow_params_extract("GET", query, strlen(query), "", 0, r->field, pv, &err)) {
+			if (mlflow_params_extract_body("GET", query, strlen(query), NULL, r->field, pv, &err)) {
 				bad_request(c, err);
 				return -1;
 			}
@@ -434,7 +433,7 @@ static int collect_main(struct conn *c, const struct route_match *m, struct auth
 		}
 		if (strstr(r->rpc, "MultipartUpload")) {
 			/* the body's "path" is joined to the URL's: it must stay inside */
-			if (mlflow_params_extract("POST", "", 0, body, blen, "path", pv, &err)) {
+			if (mlflow_params_extract_body("POST", "", 0, pb, "path", pv, &err)) {
 				bad_request(c, err);
 				return -1;
 			}
@@ -477,7 +476,7 @@ static int collect_main(struct conn *c, const struct route_match *m, struct auth
 			return -1;
 		}
 		/* the same id in the body or query must agree with the path */
-		if (mlflow_params_extract(c->ri.method, query, strlen(query), body, blen, r->field, pv, &err)) {
+		if (mlflow_params_extract_body(c->ri.method, query, strlen(query), pb, r->field, pv, &err)) {
 			bad_request(c, err);
 			return -1;
 		}
@@ -494,16 +493,14 @@ static int collect_main(struct conn *c, const struct route_match *m, struct auth
 	bool query_only = r->source == ID_QUERY;
 	const char *meth = query_only ? "GET" : c->ri.method;
 	const char *field = r->field;
-	if (mlflow_params_extract(meth, query, strlen(query), query_only ? "" : body, query_only ? 0 : blen, field, pv,
-				  &err)) {
+	if (mlflow_params_extract_body(meth, query, strlen(query), query_only ? NULL : pb, field, pv, &err)) {
 		bad_request(c, err);
 		return -1;
 	}
 	if (pv->n == 0 && is_run_field(field)) {
 		/* run_id, else run_uuid (and the reverse for routes named by run_uuid) */
 		field = strcmp(field, "run_id") == 0 ? "run_uuid" : "run_id";
-		if (mlflow_params_extract(meth, query, strlen(query), query_only ? "" : body, query_only ? 0 : blen, field,
-					  pv, &err)) {
+		if (mlflow_params_extract_body(meth, query, strlen(query), query_only ? NULL : pb, field, pv, &err)) {
 			bad_request(c, err);
 			return -1;
 		}
@@ -550,12 +547,12 @@ static int prompt_name(const char *uri, char *out, size_t cap)
 /* Reads what the route's further requirements name (route_extra). */
 static int collect_extra(struct conn *c, struct authz_job *j, const struct route_extra *x)
 {
-	const char *query, *body;
-	size_t blen = request_params(c, &query, &body);
+	const char *query;
+	struct params_body *pb = request_params(c, &query);
 	struct param_values *pv = c->w->params;
 	const char *err = NULL;
 	char msg[256];
-	if (mlflow_params_extract(c->ri.method, query, strlen(query), body, blen, x->field, pv, &err)) {
+	if (mlflow_params_extract_body(c->ri.method, query, strlen(query), pb, x->field, pv, &err)) {
 		bad_request(c, err);
 		return -1;
 	}
@@ -792,6 +789,7 @@ static void pass(struct conn *c)
 			buf_reset(&c->body);
 			c->body.max = nl > c->body.max ? nl : c->body.max;
 			buf_append(&c->body, nb, nl);
+			params_body_clear(&c->pbody);	/* the parse was of the old bytes */
 			free(nb);
 		}
 	}

@@ -270,6 +270,15 @@ static void req_info_clear(struct req_info *ri)
 	memset(ri, 0, sizeof *ri);
 }
 
+struct params_body *conn_params_body(struct conn *c)
+{
+	const char *d = c->body_buffered && c->body.data ? c->body.data : "";
+	size_t n = c->body_buffered ? c->body.len : 0;
+	if (c->pbody.data != d || c->pbody.len != n)
+		params_body_set(&c->pbody, d, n);
+	return &c->pbody;
+}
+
 void conn_pin(struct conn *c)
 {
 	c->pins++;
@@ -297,6 +306,7 @@ static void conn_maybe_free(struct conn *c)
 	buf_free(&c->in);
 	buf_free(&c->uphead);
 	buf_free(&c->body);
+	params_body_clear(&c->pbody);
 	buf_free(&c->cap_body);
 	authz_job_free(c);
 	req_info_clear(&c->ri);
@@ -412,6 +422,7 @@ void conn_request_done(struct conn *c)
 	c->authed = false;
 	authz_job_free(c);
 	buf_free(&c->body);
+	params_body_clear(&c->pbody);
 	c->capture = c->cap_head_done = false;
 	c->cap_done = NULL;
 	buf_free(&c->cap_body);

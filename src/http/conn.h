@@ -8,6 +8,7 @@
 #include "http/h1_chunked.h"
 #include "http/h1_parse.h"
 #include "http/server.h"
+#include "authz/mlflow_params.h"
 #include "authz/mlflow_routes.h"
 #include "core/cidr.h"
 
@@ -89,6 +90,7 @@ struct conn {
 	bool req_cl_zero;		/* the client sent Content-Length: 0 */
 	uint64_t req_content_length;	/* as the client framed it (H1_BODY_LENGTH) */
 	struct buf body;		/* buffered JSON body (bounded) */
+	struct params_body pbody;	/* its parse, shared by every field read (conn_params_body) */
 	const struct mlflow_route *route;	/* the MLflow route matched by proxy_start, or NULL */
 	struct route_match rmatch;	/* the match (points into ri.path) */
 	bool authed;			/* an authenticated request (not a public path) */
@@ -146,6 +148,9 @@ size_t conn_write_queue(struct conn *c);
 void conn_after_auth(struct conn *c, const char *user);	/* user NULL: refused */
 void conn_close_idle(struct worker *w);
 /* Async work that keeps a pointer to c pins it; unpinning a closed conn frees it. */
+/* The buffered body (empty when the request streams), parsed at most once
+ * per request for MLflow parameters. */
+struct params_body *conn_params_body(struct conn *c);
 void conn_pin(struct conn *c);
 void conn_unpin(struct conn *c);
 

@@ -105,8 +105,8 @@ static char *request_field(struct conn *c, const char *field)
 	const char *query = q ? q + 1 : "";
 	const char *err = NULL;
 	struct param_values *pv = c->w->params;
-	if (mlflow_params_extract(c->ri.method, query, strlen(query), c->body.data ? c->body.data : "", c->body.len,
-				  field, pv, &err) || pv->n != 1)
+	if (mlflow_params_extract_body(c->ri.method, query, strlen(query), conn_params_body(c), field, pv, &err) ||
+	    pv->n != 1)
 		return NULL;
 	return mem_strdup(pv->v[0]);
 }

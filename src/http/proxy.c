@@ -783,8 +783,8 @@ static bool request_is_unambiguous(struct conn *c)
 	const char *q = strchr(c->ri.target, '?');
 	const char *query = q ? q + 1 : "";
 	const char *err = NULL;
-	int rc = mlflow_params_extract(c->ri.method, query, strlen(query), c->body.data ? c->body.data : "",
-				       c->body.len, r->field, c->w->params, &err);
+	int rc = mlflow_params_extract_body(c->ri.method, query, strlen(query), conn_params_body(c), r->field,
+					    c->w->params, &err);
 	if (rc == 0)
 		return true;
 	log_info("refused %s %s from %s: %s request_id=%s", c->ri.method, c->ri.path, c->ri.client, err,

@@ -49,12 +49,50 @@ static void test_query_and_body(void **state)
 	/* run_id, else run_uuid */
 	assert_int_equal(ex("POST", "", "{\"run_uuid\": \"u\"}", "run_id"), 0);
 	assert_string_equal(pv->v[0], "u");
+	assert_int_equal(pv->n, 1);
 	assert_int_equal(ex("POST", "", "{\"run_id\": \"r\", \"run_uuid\": \"u\"}", "run_id"), 0);
 	assert_string_equal(pv->v[0], "r");
+	assert_int_equal(pv->n, 1);
 	assert_int_equal(ex("POST", "", "{\"run_id\": \"\", \"run_uuid\": \"u\"}", "run_id"), 0);
 	assert_string_equal(pv->v[0], "u");
+	assert_int_equal(pv->n, 1);
 	assert_int_equal(ex("GET", "run_uuid=q", "", "run_id"), 0);
 	assert_string_equal(pv->v[0], "q");
+	assert_int_equal(pv->n, 1);
+	assert_int_equal(ex("GET", "run_uuid=q&run_uuid=s", "", "run_id"), 0);
+	assert_int_equal(pv->n, 2);
+	assert_string_equal(pv->v[1], "s");
+	assert_int_equal(ex("GET", "run_id=a&run_uuid=q&run_uuid=s", "", "run_id"), 0);
+	assert_int_equal(pv->n, 1);
+	assert_string_equal(pv->v[0], "a");
+}
+
+/* One parse serves every field; its verdict (a bad body) sticks. */
+static void test_shared_parse(void **state)
+{
+	const char *err = NULL;
+	struct params_body b = { 0 };
+	const char *body = "{\"run_id\": \"r1\", \"experiment_ids\": [\"1\", \"2\"], \"config\": {\"dataset_id\": \"d\"}}";
+	params_body_set(&b, body, strlen(body));
+	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "run_id", pv, &err), 0);
+	assert_string_equal(pv->v[0], "r1");
+	assert_int_equal(b.state, 1);
+	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "experiment_ids", pv, &err), 0);
+	assert_int_equal(pv->n, 2);
+	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "config.dataset_id", pv, &err), 0);
+	assert_string_equal(pv->v[0], "d");
+	/* a GET with a query reads the query, never the body it must not have */
+	assert_int_equal(mlflow_params_extract_body("GET", "run_id=q", 8, &b, "run_id", pv, &err), -EINVAL);
+	assert_int_equal(mlflow_params_extract_body("GET", "run_id=q", 8, NULL, "run_id", pv, &err), 0);
+	assert_string_equal(pv->v[0], "q");
+	params_body_set(&b, "{\"a\": 1, \"a\": 2}", 16);
+	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "run_id", pv, &err), -EINVAL);
+	assert_non_null(err);
+	err = NULL;
+	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "name", pv, &err), -EINVAL);
+	assert_non_null(err);
+	params_body_clear(&b);
+	assert_null(b.root);
 }
 
 static void test_rejections(void **state)
@@ -128,6 +166,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_query_and_body),
 		cmocka_unit_test(test_rejections),
+		cmocka_unit_test(test_shared_parse),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_nested),
 	};
