@@ -2,10 +2,16 @@
  * checked for escapes, control characters and UTF-8 (no overlongs, no
  * surrogates); numbers follow the RFC grammar; nesting is bounded. */
 #include "core/json_scan.h"
+#include "core/bytes.h"
 #include "core/pct.h"
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "string_special assumes little-endian words"
+#endif
 
 #define MAX_DEPTH 64
 
@@ -63,12 +69,31 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+/* The bytes of w (8 string bytes, first in the low byte) that end a plain
+ * run: '"', '\\', a control character or a non-ASCII byte. The lowest flag
+ * is exact (a borrow only flags bytes above a real match), so it gives the
+ * first such byte; 0 when all eight are plain. */
+static inline uint64_t string_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+	return (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w) & high;
+}
+
 /* s->p at '"': skips the string; the raw contents are [*b, *e). */
 static int skip_string(struct sc *s, const char **b, const char **e)
 {
 	s->p++;
 	const char *start = s->p;
 	while (s->p < s->end) {
+		if (s->end - s->p >= 8) {
+			uint64_t m = string_special(bytes_load8(s->p));
+			if (m == 0) {
+				s->p += 8;
+				continue;
+			}
+			s->p += __builtin_ctzll(m) >> 3;
+		}
 		unsigned char c = (unsigned char)*s->p;
 		if (c == '"') {
 			if (b) {
@@ -169,9 +194,17 @@ static int literal(struct sc *s, const char *lit)
 	return 0;
 }
 
-/* s->p at '{': skips the object; with key, also finds that member's value
- * (*found: 0 found, -ENOENT not there; a key given twice is -EINVAL). */
-static int skip_object(struct sc *s, const char *key, struct jspan *out, int *found)
+/* The members a caller looks for in one object: out[i].p stays NULL for
+ * a key that is not there. */
+struct want {
+	const char *const *keys;
+	size_t n;
+	struct jspan *out;
+};
+
+/* s->p at '{': skips the object; with w, also finds the wanted members'
+ * values (a wanted key given twice is -EINVAL). */
+static int skip_object(struct sc *s, const struct want *w)
 {
 	if (++s->depth > MAX_DEPTH)
 		return -EINVAL;
@@ -194,12 +227,14 @@ static int skip_object(struct sc *s, const char *key, struct jspan *out, int *fo
 		const char *vb = s->p;
 		if (skip_value(s))
 			return -EINVAL;
-		if (key && key_is(kb, ke, key)) {
-			if (*found == 0)
+		for (size_t i = 0; w && i < w->n; i++) {
+			if (!key_is(kb, ke, w->keys[i]))
+				continue;
+			if (w->out[i].p != NULL)
 				return -EINVAL;	/* twice: which one would the client read? */
-			out->p = vb;
-			out->n = (size_t)(s->p - vb);
-			*found = 0;
+			w->out[i].p = vb;
+			w->out[i].n = (size_t)(s->p - vb);
+			break;
 		}
 		ws(s);
 		if (s->p >= s->end)
@@ -256,7 +291,7 @@ static int skip_value(struct sc *s)
 	case '"':
 		return skip_string(s, NULL, NULL);
 	case '{':
-		return skip_object(s, NULL, NULL, NULL);
+		return skip_object(s, NULL);
 	case '[':
 		return skip_array(s);
 	case 't':
@@ -270,25 +305,33 @@ static int skip_value(struct sc *s)
 	}
 }
 
-/* Finds member key in the object at s->p, validating the whole object. */
-static int find_member(struct sc *s, const char *key, struct jspan *out)
+/* Finds the wanted members of the object at s->p, validating the whole
+ * object. */
+static int find_members(struct sc *s, const struct want *w)
 {
+	for (size_t i = 0; i < w->n; i++)
+		w->out[i] = (struct jspan){ NULL, 0 };
 	ws(s);
 	if (s->p >= s->end || *s->p != '{')
 		return -EINVAL;
-	int found = -ENOENT;
 	s->depth = 0;
-	return skip_object(s, key, out, &found) ? -EINVAL : found;
+	return skip_object(s, w) ? -EINVAL : 0;
+}
+
+int json_scan_members(const char *doc, size_t len, size_t n, const char *const *keys, struct jspan *out)
+{
+	struct sc s = { doc, doc + len, 0 };
+	struct want w = { keys, n, out };
+	if (find_members(&s, &w))
+		return -EINVAL;
+	ws(&s);
+	return s.p == s.end ? 0 : -EINVAL;
 }
 
 int json_scan_member(const char *doc, size_t len, const char *key, struct jspan *out)
 {
-	struct sc s = { doc, doc + len, 0 };
-	int rc = find_member(&s, key, out);
-	if (rc == -EINVAL)
-		return rc;
-	ws(&s);
-	return s.p == s.end ? rc : -EINVAL;
+	int rc = json_scan_members(doc, len, 1, &key, out);
+	return rc ? rc : out->p ? 0 : -ENOENT;
 }
 
 int json_scan_next(struct jspan arr, size_t *pos, struct jspan *elem)
@@ -383,15 +426,23 @@ static int decode(const char *b, const char *e, char *out, size_t cap)
 static int member_of(struct jspan obj, const char *key, struct jspan *v)
 {
 	struct sc s = { obj.p, obj.p + obj.n, 0 };
-	return find_member(&s, key, v);
+	struct want w = { &key, 1, v };
+	if (find_members(&s, &w))
+		return -EINVAL;
+	return v->p ? 0 : -ENOENT;
 }
 
 int json_scan_string(struct jspan obj, const char *key, char *out, size_t cap)
 {
 	struct jspan v;
 	int rc = member_of(obj, key, &v);
-	if (rc)
-		return rc;
+	return rc ? rc : json_span_string(v, out, cap);
+}
+
+int json_span_string(struct jspan v, char *out, size_t cap)
+{
+	if (v.p == NULL)
+		return -ENOENT;
 	if (v.n >= 2 && v.p[0] == '"')
 		return decode(v.p + 1, v.p + v.n - 1, out, cap);
 	if (v.n > 0 && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'))) {

@@ -19,6 +19,11 @@ struct jspan {
  * (valid, no such member), -EINVAL (not a valid JSON object, or a key twice). */
 int json_scan_member(const char *doc, size_t len, const char *key, struct jspan *out);
 
+/* json_scan_member for n keys in one pass: out[i] is the value of keys[i],
+ * or {NULL, 0} when absent. 0 or -EINVAL (not a valid JSON object, or a
+ * wanted key twice). */
+int json_scan_members(const char *doc, size_t len, size_t n, const char *const *keys, struct jspan *out);
+
 /* Walks the elements of the array span arr (as found above, so valid):
  * *pos starts at 0. Returns 1 with *elem, 0 after the last, -EINVAL. */
 int json_scan_next(struct jspan arr, size_t *pos, struct jspan *elem);
@@ -27,6 +32,10 @@ int json_scan_next(struct jspan arr, size_t *pos, struct jspan *elem);
  * obj, decoded into out (NUL-terminated): 0, -ENOENT (absent, or another
  * type), -EINVAL (too long for cap, or a NUL escape). */
 int json_scan_string(struct jspan obj, const char *key, char *out, size_t cap);
+
+/* json_scan_string on a value span found by json_scan_members (p == NULL:
+ * -ENOENT). */
+int json_span_string(struct jspan v, char *out, size_t cap);
 
 /* The object span of member key of obj: 0, -ENOENT, -EINVAL. */
 int json_scan_object(struct jspan obj, const char *key, struct jspan *out);

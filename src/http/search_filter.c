@@ -288,11 +288,14 @@ static bool readable(struct search_job *j, struct jspan it)
 	struct conn *c = j->c;
 	char id[RESOLVE_MAX_VALUE], name[RESOLVE_MAX_VALUE];
 	switch (j->kind) {
-	case SK_EXPERIMENTS:
-		if (json_scan_string(it, "experiment_id", id, sizeof id))
+	case SK_EXPERIMENTS: {
+		static const char *const keys[2] = { "experiment_id", "name" };
+		struct jspan m[2];
+		if (json_scan_members(it.p, it.n, 2, keys, m) || json_span_string(m[0], id, sizeof id))
 			return false;
 		return authz_can_read(c, j->u, RESOURCE_EXPERIMENT, id,
-				      json_scan_string(it, "name", name, sizeof name) == 0 ? name : NULL);
+				      json_span_string(m[1], name, sizeof name) == 0 ? name : NULL);
+	}
 	case SK_REGISTERED_MODELS:
 	case SK_MODEL_VERSIONS:
 		return json_scan_string(it, "name", name, sizeof name) == 0 &&
@@ -348,24 +351,16 @@ static void on_page(void *arg, const struct upfetch_result *r)
 		job_end(j);
 		return;
 	}
-	struct jspan raw = { "[]", 2 }, tokspan;
+	/* one validating pass finds the items and the token */
+	const char *keys[2] = { items_key[j->kind], "next_page_token" };
+	struct jspan m[2];
 	char next[4096] = "";
-	int rc = json_scan_member(r->body, r->len, items_key[j->kind], &raw);
-	if (rc == -ENOENT) {
-		raw = (struct jspan){ "[]", 2 };
-		rc = 0;
-	}
+	int rc = json_scan_members(r->body, r->len, 2, keys, m);
+	struct jspan raw = rc == 0 && m[0].p ? m[0] : (struct jspan){ "[]", 2 };
 	if (rc == 0 && raw.n > 0 && raw.p[0] != '[')
 		rc = -EINVAL;
-	if (rc == 0) {
-		int trc = json_scan_member(r->body, r->len, "next_page_token", &tokspan);
-		if (trc == 0 && tokspan.n >= 2 && tokspan.p[0] == '"') {
-			struct jspan wrap = { r->body, r->len };
-			trc = json_scan_string(wrap, "next_page_token", next, sizeof next);
-		}
-		if (trc == -EINVAL)
-			rc = -EINVAL;
-	}
+	if (rc == 0 && m[1].p && m[1].n >= 2 && m[1].p[0] == '"' && json_span_string(m[1], next, sizeof next) != 0)
+		rc = -EINVAL;
 	if (rc != 0) {
 		log_error("search for user \"%s\": unreadable answer from MLflow request_id=%s", c->ri.user,
 			  c->ri.request_id);
@@ -373,15 +368,16 @@ static void on_page(void *arg, const struct upfetch_result *r)
 		job_end(j);
 		return;
 	}
-	/* count the page first (the page size MLflow chose, when the caller gave none) */
-	long long n = 0;
 	struct jspan it;
 	size_t pos = 0;
-	while ((rc = json_scan_next(raw, &pos, &it)) == 1)
-		n++;
-	if (j->target == 0)
+	if (j->target == 0) {
+		/* the page size MLflow chose, when the caller gave none */
+		long long n = 0;
+		while (json_scan_next(raw, &pos, &it) == 1)
+			n++;
 		j->target = next[0] ? n : 1000000;	/* MLflow's own page size */
-	pos = 0;
+		pos = 0;
+	}
 	long long i = 0;
 	while (json_scan_next(raw, &pos, &it) == 1) {
 		if (i++ < j->skip || !readable(j, it))
@@ -396,7 +392,9 @@ static void on_page(void *arg, const struct upfetch_result *r)
 		if (j->nitems >= j->target) {
 			/* full: the rest of this page, or the next one, comes with our token */
 			char *tok = NULL;
-			if (i < n)
+			size_t peek = pos;
+			struct jspan more;
+			if (json_scan_next(raw, &peek, &more) == 1)
 				tok = token_encode(j->token, i);
 			else if (next[0])
 				tok = mem_strdup(next);

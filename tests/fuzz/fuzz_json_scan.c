@@ -1,6 +1,8 @@
 /* libFuzzer target: the zero-copy JSON reader used to filter MLflow search
  * pages. Whatever it accepts, jansson must accept too (it is strict JSON),
- * and every element span it hands out must lie inside the input. */
+ * and the reverse for objects within its nesting bound; every element span
+ * it hands out must lie inside the input; several members looked up in one
+ * pass are what one-at-a-time look-ups find. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -10,13 +12,49 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static size_t depth_of(json_t *v)
+{
+	size_t d = 0, i;
+	const char *k;
+	json_t *x;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x) {
+			size_t e = depth_of(x);
+			d = e > d ? e : d;
+		}
+		return d + 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			size_t e = depth_of(x);
+			d = e > d ? e : d;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+static int same_span(struct jspan a, int rc, struct jspan b)
+{
+	if (rc == -ENOENT)
+		return a.p == NULL;
+	return a.p == b.p && a.n == b.n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *doc = (const char *)data;
 	struct jspan arr;
 	int rc = json_scan_member(doc, size, "experiments", &arr);
-	if (rc == -EINVAL)
+	if (rc == -EINVAL) {
+		/* refused: a strict parser must refuse it too, or find it nested
+		 * beyond our bound (or repeating a key, which we refuse on purpose) */
+		json_t *j = json_loadb(doc, size, JSON_REJECT_DUPLICATES, NULL);
+		if (j && json_is_object(j) && depth_of(j) <= 60 && memchr(doc, 0, size) == NULL)
+			abort();
+		json_decref(j);
 		return 0;
+	}
 	/* the scanner accepted the document: so must a real parser (which also
 	 * refuses what we refuse to judge, such as \u0000 -- allowed there) */
 	json_error_t jerr;
@@ -25,6 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    json_error_code(&jerr) != json_error_null_byte_in_key)
 		abort();	/* (huge numbers and NUL in keys are limits of jansson, not syntax) */
 	json_decref(j);
+	const char *keys[3] = { "experiments", "next_page_token", "info" };
+	struct jspan m[3], one;
+	if (json_scan_members(doc, size, 3, keys, m) != 0)
+		abort();
+	for (int k = 0; k < 3; k++)
+		if (!same_span(m[k], json_scan_member(doc, size, keys[k], &one), one))
+			abort();
 	if (rc != 0)
 		return 0;
 	if (arr.p < doc || arr.p + arr.n > doc + size)

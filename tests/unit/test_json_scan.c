@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "core/json_scan.h"
@@ -54,11 +55,65 @@ static void test_refused(void **state)
 	assert_int_equal(json_scan_member(deep, strlen(deep), "a", &out), -EINVAL);
 }
 
+/* Strings are skipped eight bytes at a time: a quote, backslash, control
+ * or non-ASCII byte at every offset of a word, and at the very end. */
+static void test_word_offsets(void **state)
+{
+	const char *special[] = { "\\\"", "\\n", "\\u00e9", "\xc3\xa9", "\x01" };
+	int ok[] = { 1, 1, 1, 1, 0 };
+	for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
+		for (int pre = 0; pre < 19; pre++) {
+			char doc[128], v[64];
+			int n = snprintf(doc, sizeof doc, "{\"a\":\"%.*s%s%.*s\",\"b\":\"x\"}", pre,
+					 "abcdefghijklmnopqrstuvwxyz", special[k], pre % 9, "ABCDEFGHIJ");
+			struct jspan m[2];
+			const char *keys[2] = { "a", "b" };
+			int rc = json_scan_members(doc, (size_t)n, 2, keys, m);
+			if (!ok[k]) {
+				assert_int_equal(rc, -EINVAL);
+				continue;
+			}
+			assert_int_equal(rc, 0);
+			assert_int_equal(json_span_string(m[1], v, sizeof v), 0);
+			assert_string_equal(v, "x");
+			assert_int_equal(json_span_string(m[0], v, sizeof v), 0);
+			assert_int_equal(strncmp(v, "abcdefghijklmnopqrstuvwxyz", (size_t)pre), 0);
+		}
+	}
+	/* an unterminated string ends at the end of the input, whatever its length */
+	for (int len = 0; len < 20; len++) {
+		char doc[64];
+		int n = snprintf(doc, sizeof doc, "{\"a\":\"%.*s", len, "0123456789012345678901234");
+		struct jspan out;
+		assert_int_equal(json_scan_member(doc, (size_t)n, "a", &out), -EINVAL);
+	}
+}
+
+/* Several members in one pass: absent ones stay NULL, a wanted key twice
+ * is refused, an unwanted one twice is not judged. */
+static void test_members(void **state)
+{
+	const char *keys[3] = { "experiments", "next_page_token", "x" };
+	struct jspan m[3];
+	const char *doc = "{\"next_page_token\": \"t\", \"o\": 1, \"o\": 2, \"experiments\": []}";
+	assert_int_equal(json_scan_members(doc, strlen(doc), 3, keys, m), 0);
+	assert_int_equal(m[0].n, 2);
+	assert_memory_equal(m[1].p, "\"t\"", 3);
+	assert_null(m[2].p);
+	char v[8];
+	assert_int_equal(json_span_string(m[2], v, sizeof v), -ENOENT);
+	const char *twice = "{\"next_page_token\": \"t\", \"next_page_token\": \"u\"}";
+	assert_int_equal(json_scan_members(twice, strlen(twice), 3, keys, m), -EINVAL);
+	assert_int_equal(json_scan_members("{} x", 4, 3, keys, m), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_word_offsets),
+		cmocka_unit_test(test_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
