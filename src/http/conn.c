@@ -597,8 +597,11 @@ static enum route_action route_request(struct conn *c, struct h1_message *m, cha
 	struct req_info *ri = &c->ri;
 	c->state = CS_AUTH;
 	conn_set_timer(c, 0);
-	snprintf(ri->method, sizeof ri->method, "%.*s", (int)m->method_len, m->method);
-	snprintf(ri->client, sizeof ri->client, "%s", c->peer);
+	size_t ml = m->method_len < sizeof ri->method - 1 ? m->method_len : sizeof ri->method - 1;
+	memcpy(ri->method, m->method, ml);
+	ri->method[ml] = '\0';
+	_Static_assert(sizeof ri->client == sizeof c->peer, "client and peer addresses are the same size");
+	memcpy(ri->client, c->peer, sizeof ri->client);	/* NUL-terminated within */
 	ri->family = FAM_API_OTHER;
 	ri->target = mem_strndup(m->target, m->target_len);
 	ri->referer = dup_header(m, "referer", 1024);
