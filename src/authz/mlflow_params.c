@@ -1,12 +1,13 @@
 /* MLflow request parameters. The query decoder follows Werkzeug's
  * request.args (percent-decoding of keys and values, '+' as space); the JSON
- * reader is jansson with duplicate keys rejected, since protobuf's JSON
- * parser lets the last one win and a proxy reading the first would be
- * bypassed. */
+ * body is read in place by the strict scanner (core/json_scan: RFC 8259,
+ * bounded nesting), and a field read given twice -- in either spelling -- is
+ * refused, since protobuf's JSON parser lets the last one win and a proxy
+ * reading the first would be bypassed. */
 #include "authz/mlflow_params.h"
 #include "core/pct.h"
 #include <errno.h>
-#include <jansson.h>
+#include "core/json_scan.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,66 +102,81 @@ static int from_query(const char *q, size_t qlen, const char *snake, const char 
 	return 0;
 }
 
-static int json_value(json_t *v, struct param_values *out, const char **err)
+/* One scalar value (the span of a string, number or null) into out:
+ * strings decoded, integers as text (canonical: "-0" is "0"), null skipped;
+ * anything else is refused, as MLflow's id fields are strings. */
+static int span_value(struct jspan v, struct param_values *out, const char **err)
 {
-	char num[32];
-	if (json_is_string(v))
-		return add_value(out, json_string_value(v), json_string_length(v), err);
-	if (json_is_integer(v)) {
-		int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	char val[PARAMS_MAX_VALUE];
+	if (v.p[0] == '"') {
+		if (json_span_string(v, val, sizeof val) != 0) {
+			*err = "parameter value too long or with NUL";
+			return -EINVAL;
+		}
+		return add_value(out, val, strlen(val), err);
+	}
+	if (v.p[0] == 'n')
+		return 0;	/* null */
+	if (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9')) {
+		if (memchr(v.p, '.', v.n) || memchr(v.p, 'e', v.n) || memchr(v.p, 'E', v.n)) {
+			*err = "parameter is neither a string nor an integer";
+			return -EINVAL;
+		}
+		/* an integer literal (validated JSON); beyond 64 bits is refused */
+		char num[32];
+		if (v.n >= sizeof num) {
+			*err = "parameter value out of range";
+			return -EINVAL;
+		}
+		memcpy(num, v.p, v.n);
+		num[v.n] = '\0';
+		errno = 0;
+		long long x = strtoll(num, NULL, 10);
+		if (errno == ERANGE) {
+			*err = "parameter value out of range";
+			return -EINVAL;
+		}
+		int n = snprintf(num, sizeof num, "%lld", x);
 		return add_value(out, num, (size_t)n, err);
 	}
-	if (json_is_null(v))
-		return 0;
 	*err = "parameter is neither a string nor an integer";
 	return -EINVAL;
 }
 
-/* The value of snake (or camel, never both) in object o into out. */
-static int object_field(json_t *o, const char *snake, const char *camel, struct param_values *out, const char **err)
+/* The value of snake (or camel, never both) in the object span o: 0 with
+ * *v (v->p NULL when absent), or -EINVAL. */
+static int member_either(struct jspan o, const char *snake, const char *camel, struct jspan *v, const char **err)
 {
-	json_t *a = json_object_get(o, snake);
-	json_t *b = strcmp(snake, camel) != 0 ? json_object_get(o, camel) : NULL;
-	if (a && b) {
+	const char *keys[2] = { snake, camel };
+	struct jspan m[2];
+	size_t nk = strcmp(snake, camel) != 0 ? 2 : 1;
+	if (json_scan_members(o.p, o.n, nk, keys, m) != 0) {
+		*err = "request body is not valid JSON (or repeats a key)";
+		return -EINVAL;
+	}
+	if (nk == 2 && m[0].p && m[1].p) {
 		*err = "parameter given in both snake_case and camelCase";
 		return -EINVAL;
 	}
-	json_t *v = a ? a : b;
-	if (v == NULL)
-		return 0;
-	if (json_is_array(v)) {
-		size_t i;
-		json_t *item;
-		json_array_foreach(v, i, item) {
-			int rc = json_value(item, out, err);
-			if (rc)
-				return rc;
-		}
-		return 0;
-	}
-	return json_value(v, out, err);
+	*v = m[0].p ? m[0] : nk == 2 ? m[1] : (struct jspan){ NULL, 0 };
+	return 0;
 }
 
 /* field is "name", or "outer.name" for a field of an object field (both
- * read in either spelling), looked up in the parsed body root. */
-static int root_field(json_t *root, const char *field, struct param_values *out, const char **err)
+ * read in either spelling), looked up in the (validated) body object. */
+static int root_field(struct jspan root, const char *field, struct param_values *out, const char **err)
 {
-	json_t *o = root;
+	struct jspan o = root, v;
 	char snake[128], camel[128];
 	const char *dot = strchr(field, '.');
 	if (dot != NULL) {
 		snprintf(snake, sizeof snake, "%.*s", (int)(dot - field), field);
 		mlflow_params_camel(snake, camel, sizeof camel);
-		json_t *a = json_object_get(root, snake);
-		json_t *b = strcmp(snake, camel) != 0 ? json_object_get(root, camel) : NULL;
-		if (a && b) {
-			*err = "parameter given in both snake_case and camelCase";
+		if (member_either(root, snake, camel, &o, err))
 			return -EINVAL;
-		}
-		o = a ? a : b;
-		if (o == NULL || json_is_null(o))
-			return 0;
-		if (!json_is_object(o)) {
+		if (o.p == NULL || o.p[0] == 'n')
+			return 0;	/* absent or null */
+		if (o.p[0] != '{') {
 			*err = "parameter is not an object";
 			return -EINVAL;
 		}
@@ -168,35 +184,45 @@ static int root_field(json_t *root, const char *field, struct param_values *out,
 	}
 	snprintf(snake, sizeof snake, "%s", field);
 	mlflow_params_camel(snake, camel, sizeof camel);
-	return object_field(o, snake, camel, out, err);
+	if (member_either(o, snake, camel, &v, err))
+		return -EINVAL;
+	if (v.p == NULL)
+		return 0;
+	if (v.p[0] != '[')
+		return span_value(v, out, err);
+	size_t pos = 0;
+	struct jspan item;
+	int rc;
+	while ((rc = json_scan_next(v, &pos, &item)) == 1)
+		if (span_value(item, out, err))
+			return -EINVAL;
+	return rc;
 }
 
-/* The body parsed (NULL and 0 for an empty body, which MLflow reads as {}). */
-static int parse_body(const char *body, size_t blen, json_t **root, const char **err)
+/* Checks the body is one strict JSON object (an empty body is MLflow's {}). */
+static int check_body(const char *body, size_t blen, const char **err)
 {
-	*root = NULL;
 	if (blen == 0)
 		return 0;
-	json_error_t jerr;
-	*root = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
-	if (*root == NULL) {
-		*err = "request body is not valid JSON (or repeats a key)";
+	size_t i = 0;
+	while (i < blen && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r'))
+		i++;
+	if (i == blen || body[i] != '{') {
+		*err = "request body is not a JSON object";
 		return -EINVAL;
 	}
-	if (!json_is_object(*root)) {
-		json_decref(*root);
-		*root = NULL;
-		*err = "request body is not a JSON object";
+	if (json_scan_members(body, blen, 0, NULL, NULL) != 0) {
+		*err = "request body is not valid JSON (or repeats a key)";
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int extract_one(bool from_q, const char *query, size_t qlen, json_t *root, const char *field,
+static int extract_one(bool from_q, const char *query, size_t qlen, const struct jspan *root, const char *field,
 		       struct param_values *out, const char **err)
 {
 	if (!from_q)
-		return root ? root_field(root, field, out, err) : 0;
+		return root ? root_field(*root, field, out, err) : 0;
 	if (strchr(field, '.') != NULL)
 		return 0;	/* an object's field is never in a query string */
 	char camel[128];
@@ -213,16 +239,14 @@ void params_body_set(struct params_body *b, const char *data, size_t len)
 
 void params_body_clear(struct params_body *b)
 {
-	json_decref(b->root);
 	*b = (struct params_body){ 0 };
 }
 
-/* The body parsed once: later fields are read from the same tree. */
-static int body_root(struct params_body *b, json_t **root, const char **err)
+/* The body checked once; its verdict is kept for the next fields. */
+static int body_checked(struct params_body *b, const char **err)
 {
 	if (b->state == 0)
-		b->state = parse_body(b->data, b->len, (json_t **)&b->root, &b->err) == 0 ? 1 : -1;
-	*root = b->root;
+		b->state = check_body(b->data, b->len, &b->err) == 0 ? 1 : -1;
 	if (b->state < 0) {
 		*err = b->err;
 		return -EINVAL;
@@ -246,9 +270,12 @@ int mlflow_params_extract_body(const char *method, const char *query, size_t qle
 		return -EINVAL;
 	}
 	bool from_q = get && qlen > 0;
-	json_t *root = NULL;
-	if (!from_q && blen > 0 && body_root(b, &root, err) != 0)
-		return -EINVAL;
+	struct jspan body = { b ? b->data : NULL, blen }, *root = NULL;
+	if (!from_q && blen > 0) {
+		if (body_checked(b, err) != 0)
+			return -EINVAL;
+		root = &body;
+	}
 	int rc = extract_one(from_q, query, qlen, root, field, out, err);
 	/* run_id, else run_uuid: both are read so an ambiguous spelling of
 	 * either fails; run_uuid's values go after run_id's and are kept only

@@ -25,13 +25,12 @@ struct param_values {
 int mlflow_params_extract(const char *method, const char *query, size_t qlen, const char *body, size_t blen,
 			  const char *field, struct param_values *out, const char **err);
 
-/* A request body parsed at most once for several fields (the parse and its
- * verdict are kept until params_body_clear or the next params_body_set). */
+/* A request body checked at most once for several fields (the verdict is
+ * kept until params_body_clear or the next params_body_set). */
 struct params_body {
 	const char *data;
 	size_t len;
-	void *root;		/* json_t *, NULL until parsed or when empty */
-	int state;		/* 0 not parsed, 1 parsed, -1 not acceptable */
+	int state;		/* 0 not checked, 1 a JSON object, -1 not acceptable */
 	const char *err;
 };
 void params_body_set(struct params_body *b, const char *data, size_t len);

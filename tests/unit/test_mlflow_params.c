@@ -85,14 +85,37 @@ static void test_shared_parse(void **state)
 	assert_int_equal(mlflow_params_extract_body("GET", "run_id=q", 8, &b, "run_id", pv, &err), -EINVAL);
 	assert_int_equal(mlflow_params_extract_body("GET", "run_id=q", 8, NULL, "run_id", pv, &err), 0);
 	assert_string_equal(pv->v[0], "q");
-	params_body_set(&b, "{\"a\": 1, \"a\": 2}", 16);
+	/* a field read twice is refused; a key nothing reads is not judged */
+	params_body_set(&b, "{\"a\": 1, \"a\": 2, \"run_id\": \"x\", \"runId\": \"y\"}", 45);
+	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "name", pv, &err), 0);
+	assert_int_equal(pv->n, 0);
 	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "run_id", pv, &err), -EINVAL);
 	assert_non_null(err);
+	/* a body that is no JSON object: every field refused, checked once */
+	params_body_set(&b, "{\"a\": 1,}", 9);
+	err = NULL;
+	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "run_id", pv, &err), -EINVAL);
+	assert_non_null(err);
+	assert_int_equal(b.state, -1);
 	err = NULL;
 	assert_int_equal(mlflow_params_extract_body("POST", "", 0, &b, "name", pv, &err), -EINVAL);
 	assert_non_null(err);
 	params_body_clear(&b);
-	assert_null(b.root);
+	assert_int_equal(b.state, 0);
+	/* integers as MLflow's protobuf reads them into strings; reals, booleans,
+	 * objects and 64-bit overflow refused */
+	assert_int_equal(ex("POST", "", "{\"experiment_id\": -0}", "experiment_id"), 0);
+	assert_string_equal(pv->v[0], "0");
+	assert_int_equal(ex("POST", "", "{\"experiment_id\": 9223372036854775807}", "experiment_id"), 0);
+	assert_string_equal(pv->v[0], "9223372036854775807");
+	assert_int_equal(ex("POST", "", "{\"experiment_id\": 9223372036854775808}", "experiment_id"), -EINVAL);
+	assert_int_equal(ex("POST", "", "{\"experiment_id\": true}", "experiment_id"), -EINVAL);
+	assert_int_equal(ex("POST", "", "{\"experiment_id\": 1e3}", "experiment_id"), -EINVAL);
+	assert_int_equal(ex("POST", "", "{\"experiment_id\": \"a\\u0000b\"}", "experiment_id"), -EINVAL);
+	assert_int_equal(ex("POST", "", "{\"experiment_ids\": [\"1\", null, 2]}", "experiment_ids"), 0);
+	assert_int_equal(pv->n, 2);
+	assert_int_equal(ex("POST", "", " \n{\"experiment_id\": \"caf\\u00e9\"} ", "experiment_id"), 0);
+	assert_string_equal(pv->v[0], "caf\xc3\xa9");
 }
 
 static void test_rejections(void **state)
