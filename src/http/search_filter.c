@@ -166,28 +166,29 @@ static int read_params(struct search_job *j, const char **why)
 			free(v);
 		}
 	} else {
-		j->params = json_loadb(c->body.data ? c->body.data : "{}", c->body.len ? c->body.len : 2, 0, NULL);
-		if (!json_is_object(j->params)) {
-			*why = "Request body must be a JSON object";
+		/* read in place; the body is parsed into a tree only when a later
+		 * page has to be asked for (post_params) */
+		struct param_values *pv = c->w->params;
+		struct params_body *pb = conn_params_body(c);
+		if (mlflow_params_extract_body("POST", "", 0, pb, "max_results", pv, why))
+			return -EINVAL;
+		if (pv->n > 1 || (pv->n == 1 && strlen(pv->v[0]) >= sizeof maxbuf)) {
+			*why = "Invalid value for max_results";
 			return -EINVAL;
 		}
-		const char *keys[] = { "max_results", "maxResults", "page_token", "pageToken" };
-		for (int i = 0; i < 4; i++) {
-			json_t *v = json_object_get(j->params, keys[i]);
-			if (v == NULL)
-				continue;
-			if (i < 2) {
-				if (json_is_integer(v))
-					snprintf(maxbuf, sizeof maxbuf, "%lld", (long long)json_integer_value(v));
-				else if (json_is_string(v))
-					snprintf(maxbuf, sizeof maxbuf, "%s", json_string_value(v));
-				max = maxbuf;
-			} else if (json_is_string(v)) {
-				free(tokbuf);
-				tokbuf = mem_strdup(json_string_value(v));
-				tok = tokbuf;
-			}
-			json_object_del(j->params, keys[i]);
+		if (pv->n == 1) {
+			memcpy(maxbuf, pv->v[0], strlen(pv->v[0]) + 1);
+			max = maxbuf;
+		}
+		if (mlflow_params_extract_body("POST", "", 0, pb, "page_token", pv, why))
+			return -EINVAL;
+		if (pv->n > 1) {
+			*why = "Invalid page token";
+			return -EINVAL;
+		}
+		if (pv->n == 1) {
+			tokbuf = mem_strdup(pv->v[0]);
+			tok = tokbuf;
 		}
 	}
 	if (max && max[0]) {
@@ -217,6 +218,24 @@ static int read_params(struct search_job *j, const char **why)
 /* ---- asking MLflow ---- */
 
 static void on_page(void *arg, const struct upfetch_result *r);
+
+static void job_end(struct search_job *j);
+
+/* The caller's search body as a tree without its paging fields, for asking
+ * MLflow for a later page (the first goes as it came). */
+static int post_params(struct search_job *j)
+{
+	if (j->params)
+		return 0;
+	struct conn *c = j->c;
+	j->params = json_loadb(c->body.len ? c->body.data : "{}", c->body.len ? c->body.len : 2, 0, NULL);
+	if (!json_is_object(j->params))
+		return -EINVAL;
+	static const char *const keys[] = { "max_results", "maxResults", "page_token", "pageToken" };
+	for (int i = 0; i < 4; i++)
+		json_object_del(j->params, keys[i]);
+	return 0;
+}
 
 static void ask(struct search_job *j)
 {
@@ -259,6 +278,11 @@ static void ask(struct search_job *j)
 	if (j->rounds == 0 && !j->client_token && c->body.len) {
 		/* the first page: the caller's own body, as it came */
 		upfetch_start(c->w, c->rt, c->ri.method, c->ri.path, hdr, c->body.data, c->body.len, on_page, j);
+		return;
+	}
+	if (post_params(j) != 0) {
+		errpage_send(c, 400, "INVALID_PARAMETER_VALUE", "Request body must be a JSON object", NULL);
+		job_end(j);
 		return;
 	}
 	json_t *body = json_deep_copy(j->params);

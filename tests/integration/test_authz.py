@@ -283,6 +283,17 @@ def test_search_filtered_and_refilled(gateway_factory, fake):
     assert r.status_code == 400
     r = requests.post(g.url + API + "/experiments/search", json={"page_token": "mlg1.!!!"}, auth=ALICE)
     assert r.status_code == 400
+    # paging fields read as MLflow would, never guessed at: both spellings,
+    # a value no page size has, a body that is no JSON object
+    for bad in ('{"max_results": 5, "maxResults": 6}', '{"max_results": "1' + "0" * 40 + '"}',
+                '{"max_results": 2.5}', '{"page_token": "a", "page_token": "b"}', '[1]', '{"max_results": 5,}'):
+        r = requests.post(g.url + API + "/experiments/search", data=bad, auth=ALICE,
+                          headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, bad
+        assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    r = requests.post(g.url + API + "/experiments/search", data='{"maxResults": "3"}', auth=ALICE,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and len(r.json()["experiments"]) == 3
     # a forged token can only skip: every item is still filtered
     import base64, json as _json
     forged = "mlg1." + base64.urlsafe_b64encode(_json.dumps(["", 0]).encode()).decode().rstrip("=")
