@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char *const format_names[LOG_FMT_COUNT] = { "combined", "mlflow_access", "mlgate", "json" };
 
@@ -188,32 +191,21 @@ static int upstream_ms(const char *s, size_t n, int64_t *ms)
 	return 0;
 }
 
-/* The end of a quoted field starting at s[at] == '"' (nginx escapes '"' and
- * '\' with a backslash): the index of the closing quote, or -1. */
-static long quoted_end(const char *s, size_t n, size_t at)
-{
-	size_t i = at + 1;
-	while (i < n) {
-		const char *q = memchr(s + i, '"', n - i);
-		if (q == NULL)
-			return -1;
-		size_t k = (size_t)(q - s);
-		/* count the backslashes before it */
-		size_t b = 0;
-		while (k - b > at + 1 && s[k - b - 1] == '\\')
-			b++;
-		if (b % 2 == 0)
-			return (long)k;
-		i = k + 1;
-	}
-	return -1;
-}
-
-/* The index of the first c in s[i..n), or n. The fields around the request
- * are a few bytes long, where this beats a call: eight bytes a step (a byte
- * equal to c is a zero byte of w ^ pattern; the lowest flagged is exact). */
+/* The index of the first c in s[i..n), or n. The fields of a line are tens
+ * of bytes long, where an inline scan beats a call to memchr: sixteen bytes
+ * a step with SSE2 (every x86-64 has it), else eight (a byte equal to c is
+ * a zero byte of w ^ pattern; the lowest flagged is exact). */
 static inline size_t find(const char *s, size_t i, size_t n, char c)
 {
+#ifdef __SSE2__
+	const __m128i pat = _mm_set1_epi8(c);
+	while (i + 16 <= n) {
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)), pat));
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+		i += 16;
+	}
+#endif
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	const uint64_t pattern = ones * (uint8_t)c;
@@ -232,6 +224,26 @@ static inline size_t find(const char *s, size_t i, size_t n, char c)
 	return i;
 }
 
+/* The end of a quoted field starting at s[at] == '"' (nginx escapes '"' and
+ * '\' with a backslash): the index of the closing quote, or -1. */
+static long quoted_end(const char *s, size_t n, size_t at)
+{
+	size_t i = at + 1;
+	while (i < n) {
+		size_t k = find(s, i, n, '"');
+		if (k == n)
+			return -1;
+		/* count the backslashes before it */
+		size_t b = 0;
+		while (k - b > at + 1 && s[k - b - 1] == '\\')
+			b++;
+		if (b % 2 == 0)
+			return (long)k;
+		i = k + 1;
+	}
+	return -1;
+}
+
 static void request_line(struct log_rec *r, const char *s, size_t n)
 {
 	/* "GET /path?q HTTP/1.1"; anything else leaves method empty */
@@ -240,13 +252,11 @@ static void request_line(struct log_rec *r, const char *s, size_t n)
 		return;
 	const char *t = s + ml + 1;
 	size_t rest = n - ml - 1;
-	const char *sp2 = memchr(t, ' ', rest);
-	size_t tl = sp2 ? (size_t)(sp2 - t) : rest;
+	size_t tl = find(t, 0, rest, ' ');
 	if (ml == 0 || tl == 0)
 		return;
 	r->method = (struct log_str){ s, ml };
-	const char *q = memchr(t, '?', tl);
-	r->path = (struct log_str){ t, q ? (size_t)(q - t) : tl };
+	r->path = (struct log_str){ t, find(t, 0, tl, '?') };
 }
 
 static int parse_uint(const char *s, size_t n, uint64_t *v)
