@@ -69,7 +69,11 @@ void local_response(struct conn *c, int status, const char *ctype, const char *e
 		c->keep_alive = false;	/* unread body bytes must not be parsed as a request */
 	c->state = CS_LOCAL;
 	c->ri.status = status;
-	conn_read_stop(c);
+	/* a complete request's connection keeps reading: pipelined bytes wait in
+	 * c->in (reads pause at a head's worth), and the loop does not toggle
+	 * the socket's epoll registration twice per answer */
+	if (!c->req_body_done)
+		conn_read_stop(c);
 	conn_set_timer(c, c->rt->cfg->send_timeout);
 	struct buf head;
 	buf_init(&head, 32768 + (c->ri.head ? 0 : len));

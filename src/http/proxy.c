@@ -695,12 +695,17 @@ static void send_request(struct conn *c)
 		if (c->uphead.len + take > BLOCK_SIZE)
 			take = 0;
 	}
+	/* so does a buffered body that fits in the head's block (one write, one
+	 * segment, one wake-up of MLflow instead of two) */
+	size_t with = c->body_buffered && c->uphead.len + c->body.len <= BLOCK_SIZE ? c->body.len : 0;
 	struct block *b = block_get(&c->w->blocks);
 	if (c->uphead.len + take <= BLOCK_SIZE) {
 		memcpy(b->data, c->uphead.data, c->uphead.len);
 		if (take)
 			memcpy(b->data + c->uphead.len, c->in.data, take);
-		uv_buf_t ub = uv_buf_init(b->data, (unsigned)(c->uphead.len + take));
+		if (with)
+			memcpy(b->data + c->uphead.len + take, c->body.data, with);
+		uv_buf_t ub = uv_buf_init(b->data, (unsigned)(c->uphead.len + take + with));
 		upstream_write(u, &ub, 1, b);
 	} else {
 		for (size_t off = 0; off < c->uphead.len;) {
@@ -715,7 +720,7 @@ static void send_request(struct conn *c)
 	}
 	block_unref(b);
 	c->head_sent = true;
-	for (size_t off = 0; c->body_buffered && off < c->body.len;) {
+	for (size_t off = with; c->body_buffered && off < c->body.len;) {
 		size_t n = c->body.len - off < BLOCK_SIZE ? c->body.len - off : BLOCK_SIZE;
 		struct block *bb = block_get(&c->w->blocks);
 		memcpy(bb->data, c->body.data + off, n);

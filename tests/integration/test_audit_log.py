@@ -72,8 +72,10 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
     assert all(r["request_id"] and r["ip"] == "127.0.0.1" and r["time"].endswith("Z") for r in recs)
     r = verify(g, log)
     assert r.returncode == 0 and "intact: 10 record(s)" in r.stdout, r.stdout + r.stderr
-    # the head file names the last committed record
-    assert (g.tmp / "var" / "audit.log.head").read_text().split()[0] == "10"
+    # the head file names the last committed record (group commit: within a
+    # tenth of a second, later on a loaded machine)
+    head = g.tmp / "var" / "audit.log.head"
+    until(lambda: head.exists() and head.read_text().split()[0] == "10")
     # mlgate audit query: globs on action and resource, user, time bounds, text or JSON
     def query(*args):
         r = subprocess.run([BIN, "audit", "query", *args, str(log)], capture_output=True, text=True, timeout=30)
