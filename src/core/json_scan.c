@@ -10,7 +10,7 @@
 #include <string.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "string_special assumes little-endian words"
+#error "bytes_json_special8 assumes little-endian words"
 #endif
 
 #define MAX_DEPTH 64
@@ -71,17 +71,6 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
-/* The bytes of w (8 string bytes, first in the low byte) that end a plain
- * run: '"', '\\', a control character or a non-ASCII byte. The lowest flag
- * is exact (a borrow only flags bytes above a real match), so it gives the
- * first such byte; 0 when all eight are plain. */
-static inline uint64_t string_special(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-	return (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w) & high;
-}
-
 /* s->p at '"': skips the string; the raw contents are [*b, *e). */
 static int skip_string(struct sc *s, const char **b, const char **e)
 {
@@ -89,7 +78,7 @@ static int skip_string(struct sc *s, const char **b, const char **e)
 	const char *start = s->p;
 	while (s->p < s->end) {
 		if (s->end - s->p >= 8) {
-			uint64_t m = string_special(bytes_load8(s->p));
+			uint64_t m = bytes_json_special8(bytes_load8(s->p));	/* DEL too: then bytewise */
 			if (m == 0) {
 				s->p += 8;
 				continue;

@@ -4,6 +4,7 @@
  * ms); the gateway's own security events are written durably where they
  * happen (src/http/admin_api.c). */
 #include "http/audit_events.h"
+#include "core/bytes.h"
 #include "http/authz_stage.h"
 #include "http/conn.h"
 #include "audit/audit_log.h"
@@ -75,6 +76,12 @@ static void jw_string(struct jw *w, const char *s, size_t n)
 	*w->p++ = '"';
 	size_t i = 0;
 	while (i < n) {
+		if (i + 8 <= n && bytes_json_special8(bytes_load8(s + i)) == 0) {
+			memcpy(w->p, s + i, 8);	/* eight plain bytes at a time */
+			w->p += 8;
+			i += 8;
+			continue;
+		}
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
 			*w->p++ = (char)c;
