@@ -5,6 +5,7 @@
 #include "audit/audit_chain.h"
 #include "core/pct.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -27,21 +28,55 @@ void audit_chain_init(struct audit_chain *ch, const uint8_t key[AUDIT_KEY_LEN])
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
-static void fetch_sha256(void)
+/* Each thread keeps its digest contexts (three allocations and frees per
+ * hash otherwise) and the HMAC's keyed pad states for the last key it used
+ * (two compressions per record): a record costs its own bytes, hashed twice. */
+struct hasher {
+	EVP_MD_CTX *work, *ipad, *opad;
+	bool keyed;
+	uint8_t key[AUDIT_KEY_LEN];
+};
+static pthread_key_t hasher_tls;
+
+static void hasher_free(void *p)
+{
+	struct hasher *h = p;
+	EVP_MD_CTX_free(h->work);	/* cleansed by OpenSSL */
+	EVP_MD_CTX_free(h->ipad);
+	EVP_MD_CTX_free(h->opad);
+	OPENSSL_cleanse(h, sizeof *h);
+	free(h);
+}
+
+static void init_once(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (pthread_key_create(&hasher_tls, hasher_free) != 0)
+		abort();
+}
+
+static struct hasher *hasher(void)
+{
+	pthread_once(&sha256_once, init_once);
+	struct hasher *h = pthread_getspecific(hasher_tls);
+	if (h)
+		return h;
+	h = calloc(1, sizeof *h);
+	if (h == NULL || sha256_md == NULL || (h->work = EVP_MD_CTX_new()) == NULL ||
+	    (h->ipad = EVP_MD_CTX_new()) == NULL || (h->opad = EVP_MD_CTX_new()) == NULL ||
+	    pthread_setspecific(hasher_tls, h) != 0)
+		abort();	/* SHA-256 not available: nothing can be audited */
+	return h;
 }
 
 /* SHA-256 of a || b (b may be NULL). */
 static void sha256_2(const void *a, size_t al, const void *b, size_t bl, unsigned char md[32])
 {
-	pthread_once(&sha256_once, fetch_sha256);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx = hasher()->work;
 	unsigned int n = 0;
-	if (ctx == NULL || sha256_md == NULL || !EVP_DigestInit_ex(ctx, sha256_md, NULL) ||
-	    !EVP_DigestUpdate(ctx, a, al) || (b && !EVP_DigestUpdate(ctx, b, bl)) || !EVP_DigestFinal_ex(ctx, md, &n))
-		abort();	/* SHA-256 not available: nothing can be audited */
-	EVP_MD_CTX_free(ctx);
+	if (!EVP_DigestInit_ex(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, a, al) ||
+	    (b && !EVP_DigestUpdate(ctx, b, bl)) || !EVP_DigestFinal_ex(ctx, md, &n))
+		abort();
 }
 
 void audit_sha256_hex(const void *data, size_t len, char out[AUDIT_HEX])
@@ -52,19 +87,33 @@ void audit_sha256_hex(const void *data, size_t len, char out[AUDIT_HEX])
 }
 
 /* HMAC-SHA256 (RFC 2104) over the fetched digest; the key is shorter than
- * the 64-byte block. */
+ * the 64-byte block. The keyed pads are hashed once per thread and key. */
 static void mac_hex(const uint8_t *key, const void *data, size_t len, char out[AUDIT_HEX])
 {
-	unsigned char k[64], inner[32], md[32];
-	memset(k, 0, sizeof k);
-	memcpy(k, key, AUDIT_KEY_LEN);
-	for (int i = 0; i < 64; i++)
-		k[i] ^= 0x36;
-	sha256_2(k, 64, data, len, inner);
-	for (int i = 0; i < 64; i++)
-		k[i] ^= 0x36 ^ 0x5c;
-	sha256_2(k, 64, inner, 32, md);
-	OPENSSL_cleanse(k, sizeof k);
+	struct hasher *h = hasher();
+	unsigned char inner[32], md[32];
+	unsigned int n = 0;
+	if (!h->keyed || CRYPTO_memcmp(h->key, key, AUDIT_KEY_LEN) != 0) {
+		unsigned char k[64];
+		memset(k, 0, sizeof k);
+		memcpy(k, key, AUDIT_KEY_LEN);
+		for (int i = 0; i < 64; i++)
+			k[i] ^= 0x36;
+		if (!EVP_DigestInit_ex(h->ipad, sha256_md, NULL) || !EVP_DigestUpdate(h->ipad, k, 64))
+			abort();
+		for (int i = 0; i < 64; i++)
+			k[i] ^= 0x36 ^ 0x5c;
+		if (!EVP_DigestInit_ex(h->opad, sha256_md, NULL) || !EVP_DigestUpdate(h->opad, k, 64))
+			abort();
+		OPENSSL_cleanse(k, sizeof k);
+		memcpy(h->key, key, AUDIT_KEY_LEN);
+		h->keyed = true;
+	}
+	if (!EVP_MD_CTX_copy_ex(h->work, h->ipad) || !EVP_DigestUpdate(h->work, data, len) ||
+	    !EVP_DigestFinal_ex(h->work, inner, &n) || !EVP_MD_CTX_copy_ex(h->work, h->opad) ||
+	    !EVP_DigestUpdate(h->work, inner, sizeof inner) || !EVP_DigestFinal_ex(h->work, md, &n))
+		abort();
+	OPENSSL_cleanse(inner, sizeof inner);
 	hex_encode(md, 32, out);
 }
 
