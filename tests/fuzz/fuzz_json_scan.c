@@ -9,30 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/json_scan.h"
+#include "jansson_depth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static size_t depth_of(json_t *v)
-{
-	size_t d = 0, i;
-	const char *k;
-	json_t *x;
-	if (json_is_object(v)) {
-		json_object_foreach(v, k, x) {
-			size_t e = depth_of(x);
-			d = e > d ? e : d;
-		}
-		return d + 1;
-	}
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, x) {
-			size_t e = depth_of(x);
-			d = e > d ? e : d;
-		}
-		return d + 1;
-	}
-	return 0;
-}
 
 static int same_span(struct jspan a, int rc, struct jspan b)
 {
@@ -50,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* refused: a strict parser must refuse it too, or find it nested
 		 * beyond our bound (or repeating a key, which we refuse on purpose) */
 		json_t *j = json_loadb(doc, size, JSON_REJECT_DUPLICATES, NULL);
-		if (j && json_is_object(j) && depth_of(j) <= 60 && memchr(doc, 0, size) == NULL)
+		if (j && json_is_object(j) && jansson_depth(j) <= 60 && memchr(doc, 0, size) == NULL)
 			abort();
 		json_decref(j);
 		return 0;

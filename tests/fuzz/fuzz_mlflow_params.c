@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "authz/mlflow_params.h"
+#include "jansson_depth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,28 +18,6 @@ struct ref {
 	char v[PARAMS_MAX_VALUES + 1][PARAMS_MAX_VALUE];
 	int skip;	/* a value the comparison does not judge (length bounds) */
 };
-
-static size_t depth_of(json_t *v)
-{
-	size_t d = 0, i;
-	const char *k;
-	json_t *x;
-	if (json_is_object(v)) {
-		json_object_foreach(v, k, x) {
-			size_t e = depth_of(x);
-			d = e > d ? e : d;
-		}
-		return d + 1;
-	}
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, x) {
-			size_t e = depth_of(x);
-			d = e > d ? e : d;
-		}
-		return d + 1;
-	}
-	return 0;
-}
 
 static int either(json_t *o, const char *snake, json_t **v)
 {
@@ -127,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bool from_body = bl > 0 && (strcmp(method, "POST") == 0 || ql == 0);
 	json_t *root = from_body ? json_loadb(body, bl, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	if (root && json_is_object(root) && depth_of(root) <= 60 && memchr(body, 0, bl) == NULL) {
+	if (root && json_is_object(root) && jansson_depth(root) <= 60 && memchr(body, 0, bl) == NULL) {
 		struct ref *r = calloc(1, sizeof *r);
 		int want = ref_field(root, field, r);
 		if (want == 0 && strcmp(field, "run_id") == 0) {
