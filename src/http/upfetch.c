@@ -260,7 +260,18 @@ static void start_on(struct upfetch *f)
 {
 	uv_buf_t b = uv_buf_init(f->req, (unsigned)f->req_len);
 	f->wreq.data = f;
-	if (uv_write(&f->wreq, (uv_stream_t *)&f->tcp, &b, 1, on_written) < 0 ||
+	/* a request fits the socket's buffer: written at once, it needs no write
+	 * request (whose completion re-registers the socket with epoll) */
+	int w = uv_try_write((uv_stream_t *)&f->tcp, &b, 1);
+	if (w < 0 && w != UV_EAGAIN) {
+		fail(f, uv_strerror(w));
+		return;
+	}
+	if (w > 0) {
+		b.base += w;
+		b.len -= (size_t)w;
+	}
+	if ((b.len > 0 && uv_write(&f->wreq, (uv_stream_t *)&f->tcp, &b, 1, on_written) < 0) ||
 	    (!f->reused && uv_read_start((uv_stream_t *)&f->tcp, on_alloc, on_read) < 0))
 		fail(f, "cannot send");
 }
