@@ -70,16 +70,36 @@ bool search_filter_wanted(const struct mlflow_route *r)
 
 /* ---- page tokens ---- */
 
+/* Our token: TOKEN_PREFIX, then base64url of the JSON ["MLflow's token", skip],
+ * written here (a jansson tree per answered page cost more than the rest of
+ * the token; and json_pack refused bytes that are not UTF-8, which a client's
+ * token in a query string may hold: those now reach token_decode, which
+ * refuses them as a damaged token, instead of a NULL string). */
 static char *token_encode(const char *upstream, long long skip)
 {
-	json_t *a = json_pack("[s, I]", upstream, (json_int_t)skip);
-	char *js = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	size_t n = strlen(js);
+	static const char hex[] = "0123456789abcdef";
+	struct buf js;
+	buf_init(&js, 6 * strlen(upstream) + 64);
+	buf_appends(&js, "[\"");
+	for (const unsigned char *u = (const unsigned char *)upstream; *u; u++) {
+		if (*u == '"' || *u == '\\') {
+			char e[2] = { '\\', (char)*u };
+			buf_append(&js, e, 2);
+		} else if (*u < 0x20 || *u == 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[*u >> 4], hex[*u & 15] };
+			buf_append(&js, e, 6);
+		} else {
+			buf_append(&js, u, 1);
+		}
+	}
+	buf_appends(&js, "\",");
+	buf_u64(&js, (unsigned long long)(skip > 0 ? skip : 0));
+	buf_appends(&js, "]");
+	size_t n = js.len;
 	char *out = mem_alloc(sizeof TOKEN_PREFIX + 4 * (n / 3 + 2));
 	strcpy(out, TOKEN_PREFIX);
-	int len = EVP_EncodeBlock((unsigned char *)out + strlen(TOKEN_PREFIX), (const unsigned char *)js, (int)n);
-	free(js);
+	int len = EVP_EncodeBlock((unsigned char *)out + strlen(TOKEN_PREFIX), (const unsigned char *)js.data, (int)n);
+	buf_free(&js);
 	char *p = out + strlen(TOKEN_PREFIX);
 	for (int i = 0; i < len; i++) {
 		if (p[i] == '+')

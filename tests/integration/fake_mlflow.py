@@ -233,11 +233,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if tok and not tok.startswith("off:"):
             self._send_json({"error_code": "INVALID_PARAMETER_VALUE", "message": "bad page token"}, status=400)
             return True
-        off = int(tok[4:]) if tok else 0
+        off = int(tok[4:].split("|")[0]) if tok else 0
         page = items[off:off + n]
         answer = {key: page}
         if off + n < len(items):
-            answer["next_page_token"] = f"off:{off + n}"
+            # opaque to clients, as MLflow's are: with characters JSON escapes
+            answer["next_page_token"] = f"off:{off + n}|\"q\\b\x01\u00e9"
         self._send_json(answer)
         return True
 
