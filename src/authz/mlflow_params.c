@@ -242,16 +242,21 @@ void params_body_clear(struct params_body *b)
 	*b = (struct params_body){ 0 };
 }
 
-/* The body checked once; its verdict is kept for the next fields. */
-static int body_checked(struct params_body *b, const char **err)
+/* After the first field read from a body: a read scans (and so validates)
+ * the whole object, so the body's own check runs only when that read failed,
+ * to tell a body that is no JSON object from a field given badly. The verdict
+ * is kept for the next fields. */
+static int body_verdict(struct params_body *b, int rc, const char **err)
 {
-	if (b->state == 0)
-		b->state = check_body(b->data, b->len, &b->err) == 0 ? 1 : -1;
-	if (b->state < 0) {
-		*err = b->err;
-		return -EINVAL;
+	if (b->state != 0)
+		return rc;
+	if (rc == 0 || check_body(b->data, b->len, &b->err) == 0) {
+		b->state = 1;
+		return rc;
 	}
-	return 0;
+	b->state = -1;
+	*err = b->err;
+	return -EINVAL;
 }
 
 /* Reads resource ids from an MLflow request exactly as MLflow's handlers do
@@ -272,8 +277,10 @@ int mlflow_params_extract_body(const char *method, const char *query, size_t qle
 	bool from_q = get && qlen > 0;
 	struct jspan body = { b ? b->data : NULL, blen }, *root = NULL;
 	if (!from_q && blen > 0) {
-		if (body_checked(b, err) != 0)
+		if (b->state < 0) {
+			*err = b->err;
 			return -EINVAL;
+		}
 		root = &body;
 	}
 	int rc = extract_one(from_q, query, qlen, root, field, out, err);
@@ -291,6 +298,10 @@ int mlflow_params_extract_body(const char *method, const char *query, size_t qle
 			out->n = n0;
 		}
 	}
+	if (root)
+		rc = body_verdict(b, rc, err);
+	if (rc)
+		out->n = 0;
 	return rc;
 }
 

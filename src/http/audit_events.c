@@ -4,7 +4,7 @@
  * ms); the gateway's own security events are written durably where they
  * happen (src/http/admin_api.c). */
 #include "http/audit_events.h"
-#include "core/bytes.h"
+#include "core/json_write.h"
 #include "http/authz_stage.h"
 #include "http/conn.h"
 #include "audit/audit_log.h"
@@ -67,59 +67,10 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
 	w->p += n;
 }
 
-/* A JSON string of s[0..n): valid UTF-8 passes through, anything else
- * (controls, quotes, invalid bytes) is escaped, so a record is always one
- * valid JSON line. At most 6 * n + 2 bytes. */
+/* A JSON string of s[0..n) (at most 6 * n + 2 bytes). */
 static void jw_string(struct jw *w, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	*w->p++ = '"';
-	size_t i = 0;
-	while (i < n) {
-		if (i + 8 <= n && bytes_json_special8(bytes_load8(s + i)) == 0) {
-			memcpy(w->p, s + i, 8);	/* eight plain bytes at a time */
-			w->p += 8;
-			i += 8;
-			continue;
-		}
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			*w->p++ = (char)c;
-			i++;
-			continue;
-		}
-		size_t len = 0;
-		if (c >= 0x80) {
-			/* one UTF-8 sequence, checked (no overlongs, no surrogates) */
-			len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-			bool ok = len > 0 && i + len <= n;
-			for (size_t k = 1; ok && k < len; k++)
-				ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
-			if (ok && len == 3) {
-				unsigned char c1 = (unsigned char)s[i + 1];
-				ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-			} else if (ok && len == 4) {
-				unsigned char c1 = (unsigned char)s[i + 1];
-				ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-			}
-			if (!ok)
-				len = 0;
-		}
-		if (len) {
-			jw_raw(w, s + i, len);
-			i += len;
-		} else if (c == '"' || c == '\\') {
-			*w->p++ = '\\';
-			*w->p++ = (char)c;
-			i++;
-		} else {
-			jw_raw(w, "\\u00", 4);
-			*w->p++ = hex[c >> 4];
-			*w->p++ = hex[c & 15];
-			i++;
-		}
-	}
-	*w->p++ = '"';
+	w->p = json_put_string(w->p, s, n);
 }
 
 /* ,"key":"value" (or null); key is a literal (no escaping). */

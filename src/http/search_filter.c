@@ -14,6 +14,7 @@
 #include "http/upfetch.h"
 #include "authz/mlflow_routes.h"
 #include "core/json_scan.h"
+#include "core/json_write.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/pct.h"
@@ -71,28 +72,20 @@ bool search_filter_wanted(const struct mlflow_route *r)
 /* ---- page tokens ---- */
 
 /* Our token: TOKEN_PREFIX, then base64url of the JSON ["MLflow's token", skip],
- * written here (a jansson tree per answered page cost more than the rest of
- * the token; and json_pack refused bytes that are not UTF-8, which a client's
- * token in a query string may hold: those now reach token_decode, which
- * refuses them as a damaged token, instead of a NULL string). */
+ * written without a tree (one per answered page cost more than the rest of
+ * the token). Bytes that are not UTF-8, which a client's query-string token
+ * may hold, are escaped (json_pack refused them and its NULL reached strlen). */
 static char *token_encode(const char *upstream, long long skip)
 {
-	static const char hex[] = "0123456789abcdef";
+	size_t ul = strlen(upstream);
 	struct buf js;
-	buf_init(&js, 6 * strlen(upstream) + 64);
-	buf_appends(&js, "[\"");
-	for (const unsigned char *u = (const unsigned char *)upstream; *u; u++) {
-		if (*u == '"' || *u == '\\') {
-			char e[2] = { '\\', (char)*u };
-			buf_append(&js, e, 2);
-		} else if (*u < 0x20 || *u == 0x7f) {
-			char e[6] = { '\\', 'u', '0', '0', hex[*u >> 4], hex[*u & 15] };
-			buf_append(&js, e, 6);
-		} else {
-			buf_append(&js, u, 1);
-		}
-	}
-	buf_appends(&js, "\",");
+	buf_init(&js, 6 * ul + 64);
+	buf_appends(&js, "[");
+	char *q = buf_space(&js, 6 * ul + 2);
+	if (q == NULL)
+		abort();	/* within the bound just set */
+	buf_advance(&js, (size_t)(json_put_string(q, upstream, ul) - q));
+	buf_appends(&js, ",");
 	buf_u64(&js, (unsigned long long)(skip > 0 ? skip : 0));
 	buf_appends(&js, "]");
 	size_t n = js.len;
