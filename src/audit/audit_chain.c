@@ -30,7 +30,8 @@ static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
 /* Each thread keeps its digest contexts (three allocations and frees per
  * hash otherwise) and the HMAC's keyed pad states for the last key it used
- * (two compressions per record): a record costs its own bytes, hashed twice. */
+ * (two compressions per record): a record costs its own bytes, hashed once,
+ * and four compressions for the mac. */
 struct hasher {
 	EVP_MD_CTX *work, *ipad, *opad;
 	bool keyed;
@@ -136,17 +137,18 @@ int audit_chain_append_raw(struct audit_chain *ch, const char *members, size_t l
 	if (rc == 0)
 		rc = buf_append(out, ",\"prev\":\"", 9) || buf_append(out, ch->prev, AUDIT_HEX - 1) ||
 		     buf_append(out, "\"", 1) ? -ENOBUFS : 0;
-	if (rc == 0) {
-		char mac[AUDIT_HEX];
-		mac_hex(ch->key, out->data + start, out->len - start, mac);
-		rc = buf_append(out, ",\"mac\":\"", 8) || buf_append(out, mac, AUDIT_HEX - 1) ||
-		     buf_append(out, "\"}", 2) ? -ENOBUFS : 0;
-	}
 	char next[AUDIT_HEX];
-	if (rc == 0)
-		audit_sha256_hex(out->data + start, out->len - start, next);
-	if (rc == 0)
-		rc = buf_append(out, "\n", 1);
+	if (rc == 0) {
+		/* one pass over the record: its digest is the next record's prev,
+		 * and the mac is taken over that digest */
+		unsigned char d[32];
+		char mac[AUDIT_HEX];
+		sha256_2(out->data + start, out->len - start, NULL, 0, d);
+		mac_hex(ch->key, d, sizeof d, mac);
+		hex_encode(d, sizeof d, next);
+		rc = buf_append(out, ",\"mac\":\"", 8) || buf_append(out, mac, AUDIT_HEX - 1) ||
+		     buf_append(out, "\"}\n", 3) ? -ENOBUFS : 0;
+	}
 	if (rc) {
 		out->len = start;
 		return rc;
@@ -201,8 +203,11 @@ enum audit_problem audit_chain_check(struct audit_chain *ch, const char *line, s
 	size_t mpos = len - 2 - 64 - tl;
 	if (memcmp(line + mpos, tag, tl) != 0 || !is_hex64(line + mpos + tl))
 		return AUDIT_MALFORMED;
-	char want[AUDIT_HEX];
-	mac_hex(ch->key, line, mpos, want);
+	char want[AUDIT_HEX], digest_hex[AUDIT_HEX];
+	unsigned char d[32];
+	sha256_2(line, mpos, NULL, 0, d);
+	mac_hex(ch->key, d, sizeof d, want);
+	hex_encode(d, sizeof d, digest_hex);
 	bool mac_ok = CRYPTO_memcmp(want, line + mpos + tl, 64) == 0;
 	/* the fields: parse the body (with its closing brace restored) */
 	char *body = malloc(mpos + 2);
@@ -234,8 +239,18 @@ enum audit_problem audit_chain_check(struct audit_chain *ch, const char *line, s
 			return AUDIT_REORDERED;	/* right number, wrong place: a swapped pair */
 	}
 	ch->seq = seq;
-	audit_sha256_hex(line, len, ch->prev);
+	memcpy(ch->prev, digest_hex, AUDIT_HEX);
 	return AUDIT_OK;
+}
+
+void audit_record_hash_hex(const char *line, size_t len, char out[AUDIT_HEX])
+{
+	static const char tag[] = ",\"mac\":\"";
+	size_t tl = sizeof tag - 1;
+	size_t body = len;
+	if (len >= tl + 64 + 2 && memcmp(line + len - 2 - 64 - tl, tag, tl) == 0)
+		body = len - 2 - 64 - tl;
+	audit_sha256_hex(line, body, out);
 }
 
 uint64_t audit_line_seq(const char *line, size_t len)

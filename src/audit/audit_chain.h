@@ -1,8 +1,12 @@
 /* The audit log's record format and its chain (pure; the writer is
  * audit_log.c). One JSON object per line:
  *
- *   {"seq":N, ...the record's fields..., "prev":"<sha256 of the previous line>",
- *    "mac":"<HMAC-SHA256(key, the line up to and without ,"mac":...)>"}
+ *   {"seq":N, ...the record's fields..., "prev":"<hash of the previous record>",
+ *    "mac":"<HMAC-SHA256(key, the record's hash)>"}
+ *
+ * where a record's hash is the SHA-256 of its line up to and without
+ * ,"mac":... (everything but the mac, which is derived from it): each record
+ * is hashed once, the mac costs two more compressions of 32 bytes.
  *
  * "prev" links each record to the one before (the first record of a log has
  * 64 zeros, a rotated file continues the chain of the one before), so a
@@ -22,7 +26,7 @@
 
 struct audit_chain {
 	uint64_t seq;		/* of the last record (0: none yet) */
-	char prev[AUDIT_HEX];	/* hash of the last line */
+	char prev[AUDIT_HEX];	/* hash of the last record */
 	uint8_t key[AUDIT_KEY_LEN];
 };
 
@@ -54,6 +58,10 @@ const char *audit_problem_text(enum audit_problem p);
  * and start == true, any prev is accepted: a rotated file checked alone).
  * Advances ch on AUDIT_OK. */
 enum audit_problem audit_chain_check(struct audit_chain *ch, const char *line, size_t len, bool start);
+
+/* The hash of a record (SHA-256 of the line before ,"mac":), hex: what the
+ * next record's prev holds. */
+void audit_record_hash_hex(const char *line, size_t len, char out[AUDIT_HEX]);
 
 /* The seq a line claims (for telling a reordered pair from a gap), or 0. */
 uint64_t audit_line_seq(const char *line, size_t len);

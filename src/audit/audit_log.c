@@ -132,7 +132,7 @@ static int resume(struct audit_log *al, char **err)
 		log_warn("audit log %s: its last record does not verify under this key; continuing the chain from it",
 			 al->path);
 	al->ch.seq = audit_line_seq(tail + start, len);
-	audit_sha256_hex(tail + start, len, al->ch.prev);
+	audit_record_hash_hex(tail + start, len, al->ch.prev);
 	al->committed_seq = al->ch.seq;
 	OPENSSL_cleanse(&probe, sizeof probe);
 	free(tail);

@@ -14,14 +14,21 @@ from conftest import BIN
 KEY = bytes(range(32))
 
 
+def record_hash(line):
+    """SHA-256 of a record's line up to ,"mac": (what the next record's prev holds)."""
+    return hashlib.sha256(line[:line.rindex(',"mac":"')].encode()).hexdigest()
+
+
 def records(n, start_seq=1, prev="0" * 64, key=KEY):
     lines = []
     for i in range(n):
         rec = {"seq": start_seq + i, "time": "2026-11-26T16:00:00.000Z", "user": "alice",
                "action": "CreateRegisteredModel", "resource": {"name": f"m{i}"}, "outcome": 200, "prev": prev}
         body = json.dumps(rec, separators=(",", ":"))[:-1]
-        line = body + ',"mac":"' + hmac.new(key, body.encode(), hashlib.sha256).hexdigest() + '"}'
-        prev = hashlib.sha256(line.encode()).hexdigest()
+        digest = hashlib.sha256(body.encode()).digest()  # the record's hash: the next one's prev
+        line = body + ',"mac":"' + hmac.new(key, digest, hashlib.sha256).hexdigest() + '"}'
+        assert record_hash(line) == digest.hex()
+        prev = digest.hex()
         lines.append(line)
     return lines, prev
 
@@ -74,7 +81,7 @@ def test_tampering_is_named(tmp_path):
     assert ":3: this record was changed" in case("edited", edited)
     assert ":3: this record follows a gap" in case("deleted", lines[:2] + lines[3:])
     assert ":3: this record is out of order" in case("swapped", lines[:2] + [lines[3], lines[2]] + lines[4:])
-    forged, _ = records(1, start_seq=3, prev=hashlib.sha256(lines[1].encode()).hexdigest(), key=b"k" * 32)
+    forged, _ = records(1, start_seq=3, prev=record_hash(lines[1]), key=b"k" * 32)
     assert ":3: this record was inserted" in case("inserted", lines[:2] + forged + lines[2:])
     cut = "\n".join(lines)[:-20]
     p = tmp_path / "cut.log"
