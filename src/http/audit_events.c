@@ -161,10 +161,15 @@ static void jw_resources(struct conn *c, struct jw *w)
 }
 
 /* Writes the record's members (without braces) into the worker's queue and
- * enqueues it; outcome_status 0: none (an intent). Built by hand, not as a
+ * enqueues it; outcome_status 0: none (an intent); phase "done": the short
+ * form (no auth, ip, method, path: its intent has them). Built by hand, not as a
  * jansson tree: this runs for every change MLflow is asked to make. */
 static void enqueue(struct conn *c, const char *phase, int outcome_status, struct conn *waiting)
 {
+	/* a "done" record follows its intent (same request_id), which holds how
+	 * and from where the request came: it repeats only who, what, which and
+	 * the outcome (every change writes two records: the bytes count) */
+	bool outcome_only = strcmp(phase, "done") == 0;
 	struct audit_queue *q = &c->w->aq;
 	if (q->cap == 0)
 		buf_init(&q->members, 64 << 20);
@@ -200,11 +205,15 @@ static void enqueue(struct conn *c, const char *phase, int outcome_status, struc
 	JW_MEMBER(&w, "phase", phase, false);
 	jw_member(&w, "request_id", 10, c->ri.request_id, lr, false);
 	jw_member(&w, "user", 4, c->ri.user, lu, false);
-	JW_MEMBER(&w, "auth", c->ri.auth, false);
-	jw_member(&w, "ip", 2, c->ri.client, lc, false);
+	if (!outcome_only) {
+		JW_MEMBER(&w, "auth", c->ri.auth, false);
+		jw_member(&w, "ip", 2, c->ri.client, lc, false);
+	}
 	jw_member(&w, "action", 6, c->route->rpc, la, false);
-	jw_member(&w, "method", 6, c->ri.method, lm, false);
-	jw_member(&w, "path", 4, path, lp, false);
+	if (!outcome_only) {
+		jw_member(&w, "method", 6, c->ri.method, lm, false);
+		jw_member(&w, "path", 4, path, lp, false);
+	}
 	if (rb) {
 		jw_resources(c, &w);
 	} else if (created_s) {

@@ -64,12 +64,22 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
                        ("UpdateExperiment", "bob", 403, "mlgate"),
                        ("AuthCreateUser", "alice", 200, "mlgate"),
                        ("DeleteRegisteredModel", "alice", 200, "mlflow")], actions
-    assert recs[0]["resource"] == {"model": ["churn"]} and recs[0]["auth"] == "password"
+    assert recs[0]["resource"] == {"model": ["churn"]} and intents[recs[0]["request_id"]]["auth"] == "password"
     assert recs[2]["resource"] == {"experiment": ["1"]}
     assert recs[3]["event"] == "security" and recs[3]["resource"] == {"username": "carol"}
     assert "secret-pw-1" not in log.read_text()
     assert [r["seq"] for r in records(log)] == list(range(1, 11))
-    assert all(r["request_id"] and r["ip"] == "127.0.0.1" and r["time"].endswith("Z") for r in recs)
+    assert all(r["request_id"] and r["time"].endswith("Z") for r in recs)
+    # how and from where a change came is in its intent (and in a refusal,
+    # which stands alone); its done record repeats who, what, which, outcome
+    for r in list(intents.values()) + [r for r in recs if r.get("phase") == "refused"]:
+        assert r["ip"] == "127.0.0.1" and r["auth"] == "password" and r["method"] in ("POST", "DELETE") \
+            and r["path"].startswith(API), r
+    for r in recs:
+        if r.get("phase") == "done":
+            i = intents[r["request_id"]]
+            assert not {"ip", "auth", "method", "path"} & r.keys(), r
+            assert (r["user"], r["action"], r["event"]) == (i["user"], i["action"], i["event"]), (r, i)
     r = verify(g, log)
     assert r.returncode == 0 and "intact: 10 record(s)" in r.stdout, r.stdout + r.stderr
     # the head file names the last committed record (group commit: within a
