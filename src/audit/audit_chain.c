@@ -120,40 +120,44 @@ static void mac_hex(const uint8_t *key, const void *data, size_t len, char out[A
 
 int audit_chain_append_raw(struct audit_chain *ch, const char *members, size_t len, struct buf *out)
 {
-	size_t start = out->len;
-	/* {"seq":N,<fields>,"prev":"..." -- then the mac over exactly that */
-	char num[32];
-	int nl = 0;
-	for (unsigned long long v = (unsigned long long)(ch->seq + 1); v || nl == 0; v /= 10)
-		num[sizeof num - 1 - nl++] = (char)('0' + v % 10);
-	int rc = buf_append(out, "{\"seq\":", 7);
-	if (rc == 0)
-		rc = buf_append(out, num + sizeof num - nl, (size_t)nl);
-	if (rc == 0 && len > 0) {
-		rc = buf_append(out, ",", 1);
-		if (rc == 0)
-			rc = buf_append(out, members, len);
+	/* {"seq":N,<fields>,"prev":"..." -- hashed; then ,"mac":"..."}\n */
+	static const char prev_tag[] = ",\"prev\":\"", mac_tag[] = ",\"mac\":\"";
+	char num[24];
+	const char *digits = fmt_u64(num, (unsigned long long)(ch->seq + 1));
+	size_t nl = (size_t)(num + sizeof num - digits);
+	size_t need = 7 + nl + 1 + len + (sizeof prev_tag - 1) + 64 + 1 + (sizeof mac_tag - 1) + 64 + 3;
+	char *start = buf_space(out, need);
+	if (start == NULL)
+		return -ENOBUFS;
+	char *p = start;
+	memcpy(p, "{\"seq\":", 7);
+	p += 7;
+	memcpy(p, digits, nl);
+	p += nl;
+	if (len > 0) {
+		*p++ = ',';
+		memcpy(p, members, len);
+		p += len;
 	}
-	if (rc == 0)
-		rc = buf_append(out, ",\"prev\":\"", 9) || buf_append(out, ch->prev, AUDIT_HEX - 1) ||
-		     buf_append(out, "\"", 1) ? -ENOBUFS : 0;
-	char next[AUDIT_HEX];
-	if (rc == 0) {
-		/* one pass over the record: its digest is the next record's prev,
-		 * and the mac is taken over that digest */
-		unsigned char d[32];
-		char mac[AUDIT_HEX];
-		sha256_2(out->data + start, out->len - start, NULL, 0, d);
-		mac_hex(ch->key, d, sizeof d, mac);
-		hex_encode(d, sizeof d, next);
-		rc = buf_append(out, ",\"mac\":\"", 8) || buf_append(out, mac, AUDIT_HEX - 1) ||
-		     buf_append(out, "\"}\n", 3) ? -ENOBUFS : 0;
-	}
-	if (rc) {
-		out->len = start;
-		return rc;
-	}
-	memcpy(ch->prev, next, AUDIT_HEX);
+	memcpy(p, prev_tag, sizeof prev_tag - 1);
+	p += sizeof prev_tag - 1;
+	memcpy(p, ch->prev, 64);
+	p += 64;
+	*p++ = '"';
+	/* one pass over the record: its digest is the next record's prev, and
+	 * the mac is taken over that digest */
+	unsigned char d[32];
+	char mac[AUDIT_HEX];
+	sha256_2(start, (size_t)(p - start), NULL, 0, d);
+	mac_hex(ch->key, d, sizeof d, mac);
+	memcpy(p, mac_tag, sizeof mac_tag - 1);
+	p += sizeof mac_tag - 1;
+	memcpy(p, mac, 64);
+	p += 64;
+	memcpy(p, "\"}\n", 3);
+	p += 3;
+	buf_advance(out, (size_t)(p - start));
+	hex_encode(d, sizeof d, ch->prev);
 	ch->seq++;
 	return 0;
 }
