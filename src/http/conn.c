@@ -62,17 +62,51 @@ static void on_client_written(uv_write_t *req, int status)
 	}
 }
 
+/* A local answer written whole: its request ends once this iteration's
+ * callbacks are done (ending it here would start the next pipelined request
+ * inside the writer's call chain). */
+static void queue_written(struct conn *c)
+{
+	struct worker *w = c->w;
+	if (w->written.n == w->written.cap) {
+		w->written.cap = w->written.cap ? 2 * w->written.cap : 64;
+		w->written.c = mem_realloc(w->written.c, w->written.cap * sizeof *w->written.c);
+		w->written.req = mem_realloc(w->written.req, w->written.cap * sizeof *w->written.req);
+	}
+	w->written.c[w->written.n] = c;
+	w->written.req[w->written.n++] = c->requests;
+	conn_pin(c);
+}
+
+void conn_finish_written(struct worker *w)
+{
+	/* finishing one may queue another (a pipelined request answered
+	 * locally): those are taken by the same loop */
+	for (size_t i = 0; i < w->written.n; i++) {
+		struct conn *c = w->written.c[i];
+		if (c->state == CS_LOCAL && c->requests == w->written.req[i] && conn_write_queue(c) == 0)
+			conn_request_done(c);
+		conn_unpin(c);
+	}
+	w->written.n = 0;
+}
+
 static void raw_write(struct conn *c, uv_buf_t *bufs, unsigned n, struct block *blk)
 {
-	/* While proxying, a write that completes at once needs no callback: the
-	 * queue it would report on is unchanged. */
+	/* A write that completes at once needs no callback (a completed
+	 * uv_write also re-registers the socket with epoll): while proxying the
+	 * queue it would report on is unchanged; a local answer is finished
+	 * after this iteration's callbacks. */
 	uv_buf_t copy[4];
-	if (c->state == CS_PROXY && n <= 4) {
+	if ((c->state == CS_PROXY || c->state == CS_LOCAL) && n <= 4 && conn_write_queue(c) == 0) {
 		memcpy(copy, bufs, n * sizeof *bufs);
 		bufs = copy;
 		int rc = block_try_write((uv_stream_t *)&c->tcp, &bufs, &n);
-		if (rc == 1)
+		if (rc == 1) {
+			if (c->state == CS_LOCAL)
+				queue_written(c);
 			return;
+		}
 		if (rc < 0) {
 			log_debug("write to client %s failed: %s", c->peer, uv_strerror(rc));
 			proxy_abort(c);

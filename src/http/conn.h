@@ -151,6 +151,9 @@ void conn_close_idle(struct worker *w);
 /* The buffered body (empty when the request streams), parsed at most once
  * per request for MLflow parameters. */
 struct params_body *conn_params_body(struct conn *c);
+/* Finishes the local answers that were written whole within this loop
+ * iteration (their requests end here, outside the writer's call chain). */
+void conn_finish_written(struct worker *w);
 void conn_pin(struct conn *c);
 void conn_unpin(struct conn *c);
 

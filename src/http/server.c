@@ -143,12 +143,14 @@ static void worker_handle_closed(uv_handle_t *h)
 
 static void on_audit_flush(uv_check_t *h)
 {
+	conn_finish_written(h->data);
 	audit_worker_flush(h->data);	/* intents queued by this iteration's callbacks: before the loop waits */
 }
 
 static void on_alog_flush(uv_prepare_t *p)
 {
 	struct worker *w = p->data;
+	conn_finish_written(w);
 	audit_worker_flush(w);
 	if (w->alog_pending.len && w->srv->alog)
 		access_log_flush(w->srv->alog, &w->alog_pending);
@@ -226,6 +228,9 @@ static void *worker_main(void *arg)
 	buf_free(&w->aq.members);
 	free(w->aq.off);
 	free(w->aq.waiting);
+	conn_finish_written(w);	/* their connections are closed: unpinned, freed */
+	free(w->written.c);
+	free(w->written.req);
 	atomic_fetch_add(&workers_done, 1);
 	return NULL;
 }

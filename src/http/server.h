@@ -79,6 +79,11 @@ struct worker {
 		struct conn **waiting;	/* the change that goes on once its intent is written, or NULL */
 		size_t n, cap;
 	} aq;
+	struct {			/* local answers written at once: finished after this iteration's callbacks */
+		struct conn **c;
+		unsigned *req;		/* the request each was queued for */
+		size_t n, cap;
+	} written;
 	uv_prepare_t alog_flush;	/* writes them before the loop waits */
 	uv_check_t audit_flush;		/* and the audit queue right after I/O callbacks */
 };

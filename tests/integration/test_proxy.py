@@ -443,3 +443,40 @@ def test_json_api_bodies_are_read_whole(gateway_factory, fake):
     assert r.status_code == 200 and r.json()["body_len"] == 15000
     assert fake.seen()[-1].header("Transfer-Encoding") == "chunked"
     assert len(fake.seen()) == n + 1
+
+
+def test_pipelined_local_answers_keep_their_order(gateway_factory, fake):
+    """Answers mlgate gives itself -- a 403 for a route it does not know
+    (decided at once), MLflow's 404 for a run it does not have (after a
+    look-up) -- are usually written at once and finished after the loop's
+    callbacks: pipelined behind and between proxied requests, each comes
+    once, in order, and the connection stays usable."""
+    g = gateway_factory(admins=("alice",))
+    fake.runs.update({"r1": "1", "r2": "1"})
+    bob = "Authorization: Basic " + __import__("base64").b64encode(f"bob:{USERS['bob']}".encode()).decode()
+
+    def req(target):
+        return f"GET {target} HTTP/1.1\r\nHost: gw\r\n{bob}\r\n\r\n".encode()
+
+    unknown = "/api/2.0/mlflow/no-such-route"
+    history = "/api/2.0/mlflow/metrics/get-history?run_id={}"
+    targets = [unknown, history.format("r1"), unknown, history.format("nope"), history.format("r2"), unknown]
+    s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+    f = s.makefile("rb")
+    for round_ in range(2):  # all in one send, then again on the same connection
+        s.sendall(b"".join(req(t) for t in targets))
+        got = []
+        for t in targets:
+            status, headers, body = read_response(f)
+            got.append(int(status.split()[1]))
+            answer = json.loads(body)
+            if t == unknown:
+                assert answer["error_code"] == "PERMISSION_DENIED", body
+            elif "nope" in t:
+                assert answer["error_code"] == "RESOURCE_DOES_NOT_EXIST", body
+            else:
+                assert answer.get("path") == t, (status, body)
+        assert got == [403, 200, 403, 404, 200, 403], (round_, got)
+    s.close()
+    assert [r.path for r in fake.seen() if "get-history" in r.path] == [history.format("r1"),
+                                                                       history.format("r2")] * 2
