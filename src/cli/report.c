@@ -2,8 +2,9 @@
  * or the seed's mlflow_access; plain or gzip; files or stdin) in one
  * streaming pass with fixed-size buffers, and prints what a reviewer wants
  * to see (src/audit/report.h) as text, JSON or a self-contained HTML page.
- * A large plain file is split into byte ranges read by several threads,
- * each with its own fixed buffer and bounded counters, merged at the end. */
+ * A large plain file is split into 32 MiB pieces that several threads take
+ * in turn, each with its own fixed buffer and bounded counters, merged at
+ * the end. */
 #include "audit/log_line.h"
 #include "audit/report.h"
 #include "cli/cli.h"
@@ -15,6 +16,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@
 #define SPLIT_MIN (32LL << 20)		/* files smaller than this are read by one thread */
 #define MAX_THREADS 16
 #define WINDOW (8 << 20)		/* a mapped reader's window: bounds what it holds resident */
+#define PIECE (32LL << 20)		/* readers take the file in pieces of this size, one after another */
 
 static const char usage[] =
 	"usage: mlgate report [--since T] [--until T] [--json] [--html FILE] [--top N]\n"
@@ -124,9 +127,12 @@ struct range_job {
 	pthread_t thread;
 	int fd;
 	off_t size;			/* of the file when it was opened */
-	off_t start, end;		/* lines that start in [start, end) are this job's */
+	off_t start, end;		/* lines that start in [start, end) are this piece's */
 	struct report *r;
 	int rc;
+	void *(*reader)(void *);	/* reads [start, end) into r */
+	off_t piece;			/* the pieces' size */
+	atomic_llong *next;		/* the next piece nobody has taken */
 };
 
 static void count_line(struct report *r, struct log_time_cache *tc, const char *p, size_t n)
@@ -267,7 +273,10 @@ static void map_ranges(struct range_job *j, struct mapping *m)
 	bool skipping = false;			/* discarding the rest of an overlong line */
 	bool first = true;
 	while (pos < j->size && (skipping || pos < j->end)) {
-		off_t at = pos - pos % page;
+		/* the first window also maps the byte before the range (whether a
+		 * line ends there): pos itself may start a page */
+		off_t at = first && pos > 0 ? pos - 1 : pos;
+		at -= at % page;
 		size_t len = (size_t)(j->size - at < WINDOW ? j->size - at : WINDOW);
 		char *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, j->fd, at);
 		if (map == MAP_FAILED) {
@@ -323,10 +332,28 @@ static void *mapped_main(void *arg)
 	return NULL;
 }
 
+/* A reader takes the next piece until none is left: a reader whose core is
+ * busy with something else takes fewer, so none waits on the slowest at
+ * the end (with one fixed range per reader, a 2-core run often did). */
+static void *pieces_main(void *arg)
+{
+	struct range_job *j = arg;
+	for (;;) {
+		long long k = atomic_fetch_add(j->next, 1);
+		if (k * j->piece >= j->size || j->rc)
+			return NULL;
+		j->start = k * j->piece;
+		j->end = j->size - j->start > j->piece ? j->start + j->piece : j->size;
+		j->reader(j);
+	}
+}
+
 static int read_file_ranges(struct report *r, int fd, off_t size, int threads, const struct report_opts *o)
 {
 	if (threads < 1 || size < SPLIT_MIN)
 		threads = 1;
+	off_t piece = threads == 1 ? (size > 0 ? size : 1) : PIECE;
+	atomic_llong next = 0;
 	/* mapped when the file can be (not every file system maps), else read */
 	void *(*reader)(void *) = range_main;
 	if (size > 0) {
@@ -341,18 +368,16 @@ static int read_file_ranges(struct report *r, int fd, off_t size, int threads, c
 	}
 	struct range_job jobs[MAX_THREADS];
 	for (int i = 0; i < threads; i++) {
-		jobs[i] = (struct range_job){ .fd = fd, .size = size, .start = size * i / threads,
-					      .end = size * (i + 1) / threads, .r = i == 0 ? r : report_new(o) };
-		if (i == 0 || pthread_create(&jobs[i].thread, NULL, reader, &jobs[i]) != 0)
+		jobs[i] = (struct range_job){ .fd = fd, .size = size, .r = i == 0 ? r : report_new(o), .reader = reader,
+					      .piece = piece, .next = &next };
+		if (i == 0 || pthread_create(&jobs[i].thread, NULL, pieces_main, &jobs[i]) != 0)
 			jobs[i].thread = 0;
 	}
-	reader(&jobs[0]);
+	pieces_main(&jobs[0]);	/* and any piece a reader that could not start would have taken */
 	int rc = jobs[0].rc;
 	for (int i = 1; i < threads; i++) {
 		if (jobs[i].thread)
 			pthread_join(jobs[i].thread, NULL);
-		else
-			reader(&jobs[i]);
 		rc |= jobs[i].rc;
 		report_merge(r, jobs[i].r);
 		report_free(jobs[i].r);

@@ -255,6 +255,35 @@ def test_mapped_windows_and_ranges_lose_no_line(tmp_path):
         assert got == piped, threads
 
 
+def test_ranges_that_start_on_a_page(tmp_path):
+    """A file of exactly 64 MiB, a line ending right before its 32 MiB
+    mark: every reader's range starts on a page boundary (reading the byte
+    before a mapped window's first page crashed the report), and one range
+    starts exactly at a line. Any number of readers counts what a pipe
+    counts."""
+    recs = gen(3000, seed=6)
+    block = "".join(line(r) + "\n" for r in recs).encode()
+    half, size = 32 << 20, 64 << 20
+
+    def pad_line(n):  # a valid line of exactly n bytes with its newline
+        head = '10.9.9.9 - - [20/Nov/2026:08:00:00 +0000] "GET /api/2.0/mlflow/runs/get?run_id='
+        tail = ' HTTP/1.1" 200 5 "-" "-" 0.001 0.001\n'
+        return (head + "r" * (n - len(head) - len(tail)) + tail).encode()
+
+    p = tmp_path / "pages.log"
+    with open(p, "wb") as f:
+        for target in (half, size):
+            while f.tell() + len(block) + 200 <= target:
+                f.write(block)
+            f.write(pad_line(target - f.tell()))
+    assert os.path.getsize(p) == size and p.read_bytes()[half - 1:half + 1] == b"\n1"
+    piped = json.loads(run_report("--json", "--top", "1000", input=p.read_bytes()).stdout)
+    assert piped["skipped_lines"] == 0
+    for threads in ("2", "4"):
+        got = json.loads(run_report("--json", "--top", "1000", "--threads", threads, str(p)).stdout)
+        assert got == piped, threads
+
+
 def test_html_opens_in_chromium(tmp_path):
     chromium = shutil.which("chromium")
     assert chromium, "chromium is installed by scripts/install-deps test"
