@@ -291,10 +291,15 @@ static void cut_back(struct audit_log *al, off_t size)
 /* Chains and writes n records: rec(i) appends record i to the batch. */
 static int append_batch(struct audit_log *al, size_t n, int (*rec)(struct audit_chain *ch, size_t i, const void *ctx,
 								  struct buf *b),
-			const void *ctx)
+			const void *ctx, bool try_only)
 {
 	uint64_t t0 = al->observe ? now_us() : 0;
-	pthread_mutex_lock(&al->lock);
+	if (try_only) {
+		if (pthread_mutex_trylock(&al->lock) != 0)
+			return -EBUSY;
+	} else {
+		pthread_mutex_lock(&al->lock);
+	}
 	struct buf *bp = &al->batch, b;
 	buf_reset(bp);
 	struct audit_chain before = al->ch;
@@ -347,7 +352,7 @@ static int rec_json(struct audit_chain *ch, size_t i, const void *ctx, struct bu
 
 int audit_log_append(struct audit_log *al, json_t *const *fields, size_t n)
 {
-	return append_batch(al, n, rec_json, fields);
+	return append_batch(al, n, rec_json, fields, false);
 }
 
 struct raw_batch {
@@ -364,7 +369,13 @@ static int rec_raw(struct audit_chain *ch, size_t i, const void *ctx, struct buf
 int audit_log_append_raw(struct audit_log *al, const char *members, const size_t *off, size_t n)
 {
 	struct raw_batch rb = { members, off };
-	return append_batch(al, n, rec_raw, &rb);
+	return append_batch(al, n, rec_raw, &rb, false);
+}
+
+int audit_log_try_append_raw(struct audit_log *al, const char *members, const size_t *off, size_t n)
+{
+	struct raw_batch rb = { members, off };
+	return append_batch(al, n, rec_raw, &rb, true);
 }
 
 void audit_log_set_syslog(struct audit_log *al, bool on)

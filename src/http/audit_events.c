@@ -12,6 +12,7 @@
 #include "authz/mlflow_routes.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -268,14 +269,36 @@ void audit_intent_then_connect(struct conn *c)
 	enqueue(c, "intent", 0, c);
 }
 
-void audit_worker_flush(struct worker *w)
+/* Tries before a worker waits for the log's lock: each costs it a turn of
+ * its loop (which serves its other connections meanwhile); the other
+ * worker holds the lock for some 2 us per record it writes. */
+#define FLUSH_TRIES 64
+
+static void on_retry(uv_idle_t *h)
+{
+	(void)h;	/* its being active keeps the loop from sleeping: the flush runs again */
+}
+
+void audit_worker_flush(struct worker *w, bool wait)
 {
 	struct audit_queue *q = &w->aq;
 	if (q->n == 0)
 		return;
 	size_t n = q->n;
+	int rc = -EBUSY;
+	if (!wait && q->tries < FLUSH_TRIES)
+		rc = audit_log_try_append_raw(w->srv->audit, q->members.data, q->off, n);
+	if (rc == -EBUSY && !wait && q->tries++ < FLUSH_TRIES) {
+		if (!uv_is_active((uv_handle_t *)&w->audit_retry))
+			uv_idle_start(&w->audit_retry, on_retry);
+		return;
+	}
+	if (rc == -EBUSY)
+		rc = audit_log_append_raw(w->srv->audit, q->members.data, q->off, n);
 	q->n = 0;
-	int rc = audit_log_append_raw(w->srv->audit, q->members.data, q->off, n);
+	q->tries = 0;
+	if (uv_is_active((uv_handle_t *)&w->audit_retry))
+		uv_idle_stop(&w->audit_retry);
 	bool strict = w->rt->cfg->audit_on_failure == 0;
 	if (rc) {
 		for (size_t i = 0; i < n; i++)

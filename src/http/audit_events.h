@@ -20,8 +20,10 @@ void audit_request_done(struct conn *c);
  * audit.on_failure is refuse, so nothing changes unaudited. */
 void audit_intent_then_connect(struct conn *c);
 /* Writes the worker's queued records (one write) and lets the waiting
- * changes go on; the worker calls it before its loop waits. */
+ * changes go on; the worker calls it after its I/O callbacks and before its
+ * loop waits. Unless wait, a log another worker is writing is tried again
+ * on the loop's next turn (at most FLUSH_TRIES times, then waited for). */
 struct worker;
-void audit_worker_flush(struct worker *w);
+void audit_worker_flush(struct worker *w, bool wait);
 
 #endif

@@ -144,14 +144,14 @@ static void worker_handle_closed(uv_handle_t *h)
 static void on_audit_flush(uv_check_t *h)
 {
 	conn_finish_written(h->data);
-	audit_worker_flush(h->data);	/* intents queued by this iteration's callbacks: before the loop waits */
+	audit_worker_flush(h->data, false);	/* intents queued by this iteration's callbacks: before the loop waits */
 }
 
 static void on_alog_flush(uv_prepare_t *p)
 {
 	struct worker *w = p->data;
 	conn_finish_written(w);
-	audit_worker_flush(w);
+	audit_worker_flush(w, false);
 	if (w->alog_pending.len && w->srv->alog)
 		access_log_flush(w->srv->alog, &w->alog_pending);
 }
@@ -161,9 +161,11 @@ static void worker_finish(struct worker *w)
 	on_alog_flush(&w->alog_flush);
 	if (!uv_is_closing((uv_handle_t *)&w->alog_flush))
 		uv_close((uv_handle_t *)&w->alog_flush, worker_handle_closed);
-	audit_worker_flush(w);
+	audit_worker_flush(w, true);
 	if (!uv_is_closing((uv_handle_t *)&w->audit_flush))
 		uv_close((uv_handle_t *)&w->audit_flush, worker_handle_closed);
+	if (!uv_is_closing((uv_handle_t *)&w->audit_retry))
+		uv_close((uv_handle_t *)&w->audit_retry, worker_handle_closed);
 	upstream_pool_close_all(w);
 	upfetch_abort_all(w);
 	if (!uv_is_closing((uv_handle_t *)&w->async))
@@ -224,7 +226,7 @@ static void *worker_main(void *arg)
 	uv_run(&w->loop, UV_RUN_DEFAULT);	/* let close callbacks run */
 	authz_worker_free(w);
 	resolve_worker_free(w);
-	audit_worker_flush(w);
+	audit_worker_flush(w, true);
 	buf_free(&w->aq.members);
 	free(w->aq.off);
 	free(w->aq.waiting);
@@ -251,6 +253,8 @@ static int worker_init(struct server *srv, struct worker *w, int id)
 	uv_prepare_init(&w->loop, &w->alog_flush);
 	w->alog_flush.data = w;
 	uv_prepare_start(&w->alog_flush, on_alog_flush);
+	uv_idle_init(&w->loop, &w->audit_retry);
+	w->audit_retry.data = w;
 	uv_check_init(&w->loop, &w->audit_flush);
 	w->audit_flush.data = w;
 	uv_check_start(&w->audit_flush, on_audit_flush);

@@ -78,7 +78,9 @@ struct worker {
 		size_t *off;		/* record i is members[off[i] .. off[i + 1]) */
 		struct conn **waiting;	/* the change that goes on once its intent is written, or NULL */
 		size_t n, cap;
+		unsigned tries;		/* turns the log was busy (another worker writing) */
 	} aq;
+	uv_idle_t audit_retry;		/* active while the queue waits for the log's lock */
 	struct {			/* local answers written at once: finished after this iteration's callbacks */
 		struct conn **c;
 		unsigned *req;		/* the request each was queued for */
