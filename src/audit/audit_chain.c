@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char mac_tag[] = ",\"mac\":\"";	/* ends what a record's hash covers */
 static const char zeros[AUDIT_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 void audit_chain_init(struct audit_chain *ch, const uint8_t key[AUDIT_KEY_LEN])
@@ -31,7 +32,7 @@ static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 /* Each thread keeps its digest contexts (three allocations and frees per
  * hash otherwise) and the HMAC's keyed pad states for the last key it used
  * (two compressions per record): a record costs its own bytes, hashed once,
- * and four compressions for the mac. */
+ * and two compressions for the mac of that digest. */
 struct hasher {
 	EVP_MD_CTX *work, *ipad, *opad;
 	bool keyed;
@@ -121,7 +122,7 @@ static void mac_hex(const uint8_t *key, const void *data, size_t len, char out[A
 int audit_chain_append_raw(struct audit_chain *ch, const char *members, size_t len, struct buf *out)
 {
 	/* {"seq":N,<fields>,"prev":"..." -- hashed; then ,"mac":"..."}\n */
-	static const char prev_tag[] = ",\"prev\":\"", mac_tag[] = ",\"mac\":\"";
+	static const char prev_tag[] = ",\"prev\":\"";
 	char num[24];
 	const char *digits = fmt_u64(num, (unsigned long long)(ch->seq + 1));
 	size_t nl = (size_t)(num + sizeof num - digits);
@@ -197,16 +198,25 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
+/* Where a line's ,"mac":"<64 hex>"} begins (the end of what its hash
+ * covers), or -1 when it does not end so. */
+static long mac_at(const char *line, size_t len)
+{
+	size_t tl = sizeof mac_tag - 1;
+	if (len < tl + 64 + 2 + 2 || line[len - 1] != '}' || line[len - 2] != '"')
+		return -1;
+	size_t mpos = len - 2 - 64 - tl;
+	if (memcmp(line + mpos, mac_tag, tl) != 0 || !is_hex64(line + mpos + tl))
+		return -1;
+	return (long)mpos;
+}
+
 enum audit_problem audit_chain_check(struct audit_chain *ch, const char *line, size_t len, bool start)
 {
-	static const char tag[] = ",\"mac\":\"";
-	size_t tl = sizeof tag - 1;
-	/* ...,"mac":"<64 hex>"} */
-	if (len < tl + 64 + 2 + 2 || line[len - 1] != '}' || line[len - 2] != '"')
+	long at = mac_at(line, len);
+	if (at < 0)
 		return AUDIT_MALFORMED;
-	size_t mpos = len - 2 - 64 - tl;
-	if (memcmp(line + mpos, tag, tl) != 0 || !is_hex64(line + mpos + tl))
-		return AUDIT_MALFORMED;
+	size_t mpos = (size_t)at, tl = sizeof mac_tag - 1;
 	char want[AUDIT_HEX], digest_hex[AUDIT_HEX];
 	unsigned char d[32];
 	sha256_2(line, mpos, NULL, 0, d);
@@ -249,12 +259,8 @@ enum audit_problem audit_chain_check(struct audit_chain *ch, const char *line, s
 
 void audit_record_hash_hex(const char *line, size_t len, char out[AUDIT_HEX])
 {
-	static const char tag[] = ",\"mac\":\"";
-	size_t tl = sizeof tag - 1;
-	size_t body = len;
-	if (len >= tl + 64 + 2 && memcmp(line + len - 2 - 64 - tl, tag, tl) == 0)
-		body = len - 2 - 64 - tl;
-	audit_sha256_hex(line, body, out);
+	long at = mac_at(line, len);
+	audit_sha256_hex(line, at < 0 ? len : (size_t)at, out);
 }
 
 uint64_t audit_line_seq(const char *line, size_t len)

@@ -285,16 +285,18 @@ void audit_worker_flush(struct worker *w, bool wait)
 	if (q->n == 0)
 		return;
 	size_t n = q->n;
-	int rc = -EBUSY;
-	if (!wait && q->tries < FLUSH_TRIES)
+	int rc;
+	if (!wait && q->tries < FLUSH_TRIES) {
 		rc = audit_log_try_append_raw(w->srv->audit, q->members.data, q->off, n);
-	if (rc == -EBUSY && !wait && q->tries++ < FLUSH_TRIES) {
-		if (!uv_is_active((uv_handle_t *)&w->audit_retry))
-			uv_idle_start(&w->audit_retry, on_retry);
-		return;
-	}
-	if (rc == -EBUSY)
+		if (rc == -EBUSY) {
+			q->tries++;
+			if (!uv_is_active((uv_handle_t *)&w->audit_retry))
+				uv_idle_start(&w->audit_retry, on_retry);
+			return;
+		}
+	} else {
 		rc = audit_log_append_raw(w->srv->audit, q->members.data, q->off, n);
+	}
 	q->n = 0;
 	q->tries = 0;
 	if (uv_is_active((uv_handle_t *)&w->audit_retry))
