@@ -333,8 +333,8 @@ static void *mapped_main(void *arg)
 }
 
 /* A reader takes the next piece until none is left: a reader whose core is
- * busy with something else takes fewer, so none waits on the slowest at
- * the end (with one fixed range per reader, a 2-core run often did). */
+ * busy with something else takes fewer, instead of the others waiting for
+ * its fixed share at the end. */
 static void *pieces_main(void *arg)
 {
 	struct range_job *j = arg;
