@@ -697,7 +697,7 @@ static void send_request(struct conn *c)
 	}
 	/* so does a buffered body that fits in the head's block (one write, one
 	 * segment, one wake-up of MLflow instead of two) */
-	size_t with = c->body_buffered && c->uphead.len + c->body.len <= BLOCK_SIZE ? c->body.len : 0;
+	size_t with = c->body_buffered && c->uphead.len + take + c->body.len <= BLOCK_SIZE ? c->body.len : 0;
 	struct block *b = block_get(&c->w->blocks);
 	if (c->uphead.len + take <= BLOCK_SIZE) {
 		memcpy(b->data, c->uphead.data, c->uphead.len);
