@@ -27,6 +27,8 @@ struct audit_log {
 	struct audit_chain ch;
 	uint64_t committed_seq;
 	bool dirty;
+	ino_t dropped_ino;		/* commits: the file and how much of it left the page cache */
+	off_t dropped_to;
 	atomic_bool failed;
 	atomic_bool to_syslog;		/* copy each record to syslog (audit.syslog) */
 	struct buf batch;		/* the batch being written (under lock; kept for reuse) */
@@ -246,6 +248,27 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* The log is written once and read rarely: what is on disk leaves the page
+ * cache, as PostgreSQL does with its WAL. Holding gigabytes of it would push
+ * out pages MLflow's database needs, and appends into freshly allocated page
+ * cache cost this VM twice what appends into recycled pages do (measured:
+ * 8 KiB appends 3.9-6.0 us without, 2.2-2.6 us with). The last 2 MiB stay,
+ * whole large folios included, so an append never waits for a read of the
+ * page it continues. */
+#define KEEP_CACHED (2 << 20)
+static void drop_synced(struct audit_log *al, int fd, const struct stat *st)
+{
+	if (st->st_ino != al->dropped_ino) {	/* reopened (rotation): a new file */
+		al->dropped_ino = st->st_ino;
+		al->dropped_to = 0;
+	}
+	off_t end = (st->st_size & ~(off_t)(KEEP_CACHED - 1)) - KEEP_CACHED;
+	if (end <= al->dropped_to)
+		return;
+	if (posix_fadvise(fd, al->dropped_to, end - al->dropped_to, POSIX_FADV_DONTNEED) == 0)
+		al->dropped_to = end;
+}
+
 static int commit(struct audit_log *al, bool probe)
 {
 	pthread_mutex_lock(&al->commit_lock);
@@ -258,7 +281,11 @@ static int commit(struct audit_log *al, bool probe)
 	int rc = 0;
 	if (dirty) {
 		uint64_t t0 = al->observe ? now_us() : 0;
+		struct stat st;
+		bool sized = fd >= 0 && fstat(fd, &st) == 0;
 		rc = fd < 0 ? -errno : fdatasync(fd) == 0 ? 0 : -errno;
+		if (rc == 0 && sized)
+			drop_synced(al, fd, &st);
 		if (fd >= 0)
 			close(fd);
 		if (rc == 0)
