@@ -11,7 +11,12 @@
 #include <jansson.h>
 #include "audit/audit_chain.h"
 #include "audit/audit_log.h"
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static const uint8_t KEY[AUDIT_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
@@ -219,12 +224,94 @@ static void test_try_append_while_busy(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Resident pages of fd's first len bytes. */
+static size_t resident_pages(int fd, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = (len + page - 1) / page, r = 0;
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(m != MAP_FAILED);
+	unsigned char *v = malloc(n);
+	assert_non_null(v);
+	assert_int_equal(mincore(m, len, v), 0);
+	for (size_t i = 0; i < n; i++)
+		r += v[i] & 1;
+	free(v);
+	munmap(m, len);
+	return r;
+}
+
+/* A commit puts what it synced out of the page cache (the log is written
+ * once and read rarely), all but the last 2 MiB; the chain goes on intact. */
+static void test_commit_drops_synced_pages(void **state)
+{
+	char dir[] = "/tmp/mlgate-audit-drop.XXXXXX", logp[128], keyp[128];
+	assert_non_null(mkdtemp(dir));
+	struct statfs fs;
+	assert_int_equal(statfs(dir, &fs), 0);
+	snprintf(logp, sizeof logp, "%s/audit.log", dir);
+	snprintf(keyp, sizeof keyp, "%s/audit.key", dir);
+	struct audit_log *al = NULL;
+	char *err = NULL;
+	assert_int_equal(audit_log_open(logp, keyp, &al, &err), 0);
+	enum { N = 4000 };	/* a batch: some 2.3 MiB */
+	static const char rec[] = "\"event\":\"mlflow\",\"phase\":\"intent\",\"user\":\"alice\",\"action\":\"LogMetric\","
+				  "\"path\":\"/api/2.0/mlflow/runs/log-metric\",\"resource\":{\"run\":[\"r1\"]},"
+				  "\"request_id\":\"d53817d5cf878a0e00000000001b28b7\",\"ip\":\"10.1.2.3\"";
+	char *members = malloc(N * (sizeof rec - 1));
+	size_t *off = malloc((N + 1) * sizeof *off);
+	assert_non_null(members);
+	assert_non_null(off);
+	for (size_t i = 0; i <= N; i++) {
+		off[i] = i * (sizeof rec - 1);
+		if (i < N)
+			memcpy(members + off[i], rec, sizeof rec - 1);
+	}
+	for (int b = 0; b < 4; b++)	/* about 9 MiB */
+		assert_int_equal(audit_log_append_raw(al, members, off, N), 0);
+	int fd = open(logp, O_RDONLY);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	size_t before = resident_pages(fd, (size_t)st.st_size);
+	assert_int_equal(audit_log_commit(al), 0);
+	size_t head = ((size_t)st.st_size & ~(size_t)((2 << 20) - 1)) - (2 << 20);	/* what may go */
+	size_t after = resident_pages(fd, head), kept = resident_pages(fd, (size_t)st.st_size) - after;
+	if (fs.f_type != TMPFS_MAGIC) {	/* tmpfs has no disk to drop pages to */
+		assert_true(before > head / 4096 / 2);	/* written pages were cached */
+		assert_true(after < head / 4096 / 10);	/* and the synced ones are gone */
+		assert_true(kept > 0);	/* the tail the next append continues stays */
+	}
+	assert_int_equal(audit_log_append_raw(al, members, off, N), 0);	/* the chain goes on */
+	audit_log_close(al);
+	close(fd);
+	FILE *f = fopen(logp, "r");
+	assert_non_null(f);
+	struct audit_chain ch;
+	uint8_t key[AUDIT_KEY_LEN];
+	FILE *kf = fopen(keyp, "r");
+	assert_non_null(kf);
+	assert_int_equal(fread(key, 1, sizeof key, kf), sizeof key);
+	fclose(kf);
+	audit_chain_init(&ch, key);
+	uint64_t line_no = 0, records = 0;
+	assert_int_equal(audit_verify_file(f, &ch, true, &line_no, &records), AUDIT_OK);
+	assert_int_equal(records, 5 * N);
+	fclose(f);
+	free(members);
+	free(off);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_rotation_and_head),
 		cmocka_unit_test(test_try_append_while_busy),
+		cmocka_unit_test(test_commit_drops_synced_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
