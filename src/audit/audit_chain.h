@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/buf.h"
+#include "core/sha256.h"
 
 #define AUDIT_HEX 65	/* 64 hex digits + NUL */
 #define AUDIT_KEY_LEN 32
@@ -28,6 +29,7 @@ struct audit_chain {
 	uint64_t seq;		/* of the last record (0: none yet) */
 	char prev[AUDIT_HEX];	/* hash of the last record */
 	uint8_t key[AUDIT_KEY_LEN];
+	struct hmac_pads pads;	/* the key's HMAC pads */
 };
 
 /* A new chain (no records yet) under key. */

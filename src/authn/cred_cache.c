@@ -3,9 +3,8 @@
  * generation and an expiry, so nothing in it reveals a password. */
 #include "authn/cred_cache.h"
 #include "core/mem.h"
+#include "core/sha256.h"
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,8 +24,8 @@ struct cred_entry {
 struct cred_cache {
 	uint8_t hmac_key[32];
 	/* HMAC-SHA256 with the key's inner and outer pads already absorbed: a key
-	 * costs two context copies and two short hashes, no provider look-ups. */
-	EVP_MD_CTX *inner, *outer;
+	 * costs two short hashes, no allocation */
+	struct hmac_pads pads;
 	uint64_t ttl;
 	size_t nsets;		/* power of two */
 	struct cred_entry *e;	/* nsets * WAYS */
@@ -39,20 +38,7 @@ struct cred_cache *cred_cache_new(size_t size, uint64_t ttl_ms)
 	if (RAND_bytes(c->hmac_key, sizeof c->hmac_key) != 1)
 		abort();
 	c->ttl = ttl_ms;
-	uint8_t ipad[64], opad[64];
-	for (int i = 0; i < 64; i++) {
-		uint8_t k = i < 32 ? c->hmac_key[i] : 0;
-		ipad[i] = k ^ 0x36;
-		opad[i] = k ^ 0x5c;
-	}
-	c->inner = EVP_MD_CTX_new();
-	c->outer = EVP_MD_CTX_new();
-	if (c->inner == NULL || c->outer == NULL || !EVP_DigestInit_ex(c->inner, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(c->inner, ipad, 64) || !EVP_DigestInit_ex(c->outer, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(c->outer, opad, 64))
-		abort();
-	mem_wipe(ipad, sizeof ipad);
-	mem_wipe(opad, sizeof opad);
+	hmac_pads_init(&c->pads, c->hmac_key, sizeof c->hmac_key);
 	size_t sets = 1;
 	while (sets * WAYS < size)
 		sets *= 2;
@@ -68,8 +54,7 @@ void cred_cache_free(struct cred_cache *c)
 	if (c == NULL)
 		return;
 	mem_wipe(c->hmac_key, sizeof c->hmac_key);
-	EVP_MD_CTX_free(c->inner);
-	EVP_MD_CTX_free(c->outer);
+	mem_wipe(&c->pads, sizeof c->pads);
 	for (int i = 0; i < LOCKS; i++)
 		pthread_mutex_destroy(&c->locks[i]);
 	free(c->e);
@@ -82,16 +67,7 @@ void cred_cache_key(const struct cred_cache *c, const char *user, size_t ulen, c
 	/* HMAC-SHA256(key, len(user) || user || password): the length prefix
 	 * keeps ("ab","c") and ("a","bc") apart. */
 	uint8_t lenb[4] = { (uint8_t)(ulen >> 24), (uint8_t)(ulen >> 16), (uint8_t)(ulen >> 8), (uint8_t)ulen };
-	uint8_t ih[32];
-	unsigned int n = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (ctx == NULL || !EVP_MD_CTX_copy_ex(ctx, c->inner) || !EVP_DigestUpdate(ctx, lenb, 4) ||
-	    !EVP_DigestUpdate(ctx, user, ulen) || !EVP_DigestUpdate(ctx, pw, pwlen) ||
-	    !EVP_DigestFinal_ex(ctx, ih, &n) || !EVP_MD_CTX_copy_ex(ctx, c->outer) ||
-	    !EVP_DigestUpdate(ctx, ih, sizeof ih) || !EVP_DigestFinal_ex(ctx, key, &n))
-		abort();
-	EVP_MD_CTX_free(ctx);
-	mem_wipe(ih, sizeof ih);
+	hmac_pads_mac(&c->pads, lenb, 4, user, ulen, pw, pwlen, key);
 }
 
 static size_t set_of(const struct cred_cache *c, const uint8_t key[CRED_KEY_LEN])

@@ -2,9 +2,9 @@
 #include "authn/tokens.h"
 #include "core/mem.h"
 #include "core/pct.h"
+#include "core/sha256.h"
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +14,7 @@
 static void secret_hash(const char *secret, char out[65])
 {
 	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_Digest(secret, strlen(secret), md, &n, EVP_sha256(), NULL);
+	sha256_2(secret, strlen(secret), NULL, 0, md);
 	hex_encode(md, 32, out);
 }
 
