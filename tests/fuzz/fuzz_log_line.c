@@ -2,7 +2,9 @@
  * formats and JSON lines). Every span handed out lies inside the line; the
  * status is a real three-digit one; a record is counted by the report
  * without trouble; the time cache (kept across inputs, as a reader keeps
- * it across lines) never changes a result. */
+ * it across lines) never changes a result; a text line's method and path
+ * are what "METHOD TARGET PROTOCOL" says (the method is the quoted field's
+ * first word, the path runs from after it to the first '?' or space). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		inside(rec.user, line, size);
 		inside(rec.method, line, size);
 		inside(rec.path, line, size);
+		if (rec.format != LOG_FMT_JSON && rec.method.n) {
+			const char *m = rec.method.p, *pe = rec.path.p + rec.path.n;
+			if (m == line || m[-1] != '"' || rec.path.p != m + rec.method.n + 1 || m[rec.method.n] != ' ' ||
+			    memchr(m, ' ', rec.method.n) || memchr(rec.path.p, ' ', rec.path.n) ||
+			    memchr(rec.path.p, '?', rec.path.n) || pe >= line + size ||
+			    (*pe != '?' && *pe != ' ' && *pe != '"'))
+				abort();
+		}
 		if (rec.status < 100 || rec.status > 999 || rec.format >= LOG_FMT_COUNT)
 			abort();
 		report_add(r, &rec);
