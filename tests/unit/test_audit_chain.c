@@ -158,6 +158,47 @@ static void *append_thread(void *arg)
 	return NULL;
 }
 
+static void remove_dir(const char *dir)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* n copies of the record members rec, as a batch: members and offsets. */
+static void repeat_members(const char *rec, size_t n, char **members, size_t **off)
+{
+	size_t l = strlen(rec);
+	*members = malloc(n * l);
+	*off = malloc((n + 1) * sizeof **off);
+	assert_non_null(*members);
+	assert_non_null(*off);
+	for (size_t i = 0; i <= n; i++) {
+		(*off)[i] = i * l;
+		if (i < n)
+			memcpy(*members + (*off)[i], rec, l);
+	}
+}
+
+/* Verifies the log at logp under the key at keyp: its number of records
+ * (the file is left open in *fp for the caller to read further). */
+static uint64_t verified_records(const char *logp, const char *keyp, FILE **fp)
+{
+	FILE *f = fopen(logp, "r");
+	assert_non_null(f);
+	uint8_t key[AUDIT_KEY_LEN];
+	FILE *kf = fopen(keyp, "r");
+	assert_non_null(kf);
+	assert_int_equal(fread(key, 1, sizeof key, kf), sizeof key);
+	fclose(kf);
+	struct audit_chain ch;
+	audit_chain_init(&ch, key);
+	uint64_t line_no = 0, records = 0;
+	assert_int_equal(audit_verify_file(f, &ch, true, &line_no, &records), AUDIT_OK);
+	*fp = f;
+	return records;
+}
+
 /* A worker that finds the log being written is told so (-EBUSY) and
  * nothing of its batch is written; it is written whole later, after the
  * other writer's, and the chain holds both. */
@@ -173,15 +214,9 @@ static void test_try_append_while_busy(void **state)
 	/* a batch long enough to hold the lock for a while */
 	enum { N = 50000 };
 	static const char rec[] = "\"event\":\"mlflow\",\"action\":\"LogMetric\",\"resource\":{\"run\":[\"r1\"]}";
-	char *members = malloc(N * (sizeof rec - 1));
-	size_t *off = malloc((N + 1) * sizeof *off);
-	assert_non_null(members);
-	assert_non_null(off);
-	for (size_t i = 0; i <= N; i++) {
-		off[i] = i * (sizeof rec - 1);
-		if (i < N)
-			memcpy(members + off[i], rec, sizeof rec - 1);
-	}
+	char *members;
+	size_t *off;
+	repeat_members(rec, N, &members, &off);
 	struct big_append big = { al, members, off, N, -1 };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, append_thread, &big), 0);
@@ -199,18 +234,8 @@ static void test_try_append_while_busy(void **state)
 	assert_int_equal(big.rc, 0);
 	assert_int_equal(audit_log_try_append_raw(al, mine, moff, 1), 0);
 	audit_log_close(al);
-	FILE *f = fopen(logp, "r");
-	assert_non_null(f);
-	uint8_t key[AUDIT_KEY_LEN];
-	FILE *kf = fopen(keyp, "r");
-	assert_non_null(kf);
-	assert_int_equal(fread(key, 1, sizeof key, kf), sizeof key);
-	fclose(kf);
-	struct audit_chain ch;
-	audit_chain_init(&ch, key);
-	uint64_t line_no = 0, records = 0;
-	assert_int_equal(audit_verify_file(f, &ch, true, &line_no, &records), AUDIT_OK);
-	assert_int_equal(records, N + 1);	/* the big batch, then mine once: nothing of the refused try */
+	FILE *f;
+	assert_int_equal(verified_records(logp, keyp, &f), N + 1);	/* the big batch, then mine once: nothing of the refused try */
 	fseek(f, -200, SEEK_END);
 	char tail[256];
 	size_t got = fread(tail, 1, sizeof tail - 1, f);
@@ -219,9 +244,7 @@ static void test_try_append_while_busy(void **state)
 	fclose(f);
 	free(members);
 	free(off);
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
 }
 
 /* Resident pages of fd's first len bytes. */
@@ -257,15 +280,9 @@ static void test_commit_drops_synced_pages(void **state)
 	static const char rec[] = "\"event\":\"mlflow\",\"phase\":\"intent\",\"user\":\"alice\",\"action\":\"LogMetric\","
 				  "\"path\":\"/api/2.0/mlflow/runs/log-metric\",\"resource\":{\"run\":[\"r1\"]},"
 				  "\"request_id\":\"d53817d5cf878a0e00000000001b28b7\",\"ip\":\"10.1.2.3\"";
-	char *members = malloc(N * (sizeof rec - 1));
-	size_t *off = malloc((N + 1) * sizeof *off);
-	assert_non_null(members);
-	assert_non_null(off);
-	for (size_t i = 0; i <= N; i++) {
-		off[i] = i * (sizeof rec - 1);
-		if (i < N)
-			memcpy(members + off[i], rec, sizeof rec - 1);
-	}
+	char *members;
+	size_t *off;
+	repeat_members(rec, N, &members, &off);
 	for (int b = 0; b < 4; b++)	/* about 9 MiB */
 		assert_int_equal(audit_log_append_raw(al, members, off, N), 0);
 	int fd = open(logp, O_RDONLY);
@@ -284,24 +301,12 @@ static void test_commit_drops_synced_pages(void **state)
 	assert_int_equal(audit_log_append_raw(al, members, off, N), 0);	/* the chain goes on */
 	audit_log_close(al);
 	close(fd);
-	FILE *f = fopen(logp, "r");
-	assert_non_null(f);
-	struct audit_chain ch;
-	uint8_t key[AUDIT_KEY_LEN];
-	FILE *kf = fopen(keyp, "r");
-	assert_non_null(kf);
-	assert_int_equal(fread(key, 1, sizeof key, kf), sizeof key);
-	fclose(kf);
-	audit_chain_init(&ch, key);
-	uint64_t line_no = 0, records = 0;
-	assert_int_equal(audit_verify_file(f, &ch, true, &line_no, &records), AUDIT_OK);
-	assert_int_equal(records, 5 * N);
+	FILE *f;
+	assert_int_equal(verified_records(logp, keyp, &f), 5 * N);
 	fclose(f);
 	free(members);
 	free(off);
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	remove_dir(dir);
 	(void)state;
 }
 
