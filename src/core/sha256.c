@@ -8,6 +8,7 @@
 #include "core/sha256.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,13 +49,15 @@ void hmac_pads_init(struct hmac_pads *p, const uint8_t *key, size_t keylen)
 void hmac_pads_mac(const struct hmac_pads *p, const void *a, size_t an, const void *b, size_t bn, const void *c,
 		   size_t cn, uint8_t out[32])
 {
-	const struct pads *s = (const struct pads *)(const void *)p;
+	/* the states are copied out as bytes: p->state is not a SHA256_CTX */
+	const unsigned char *st = (const unsigned char *)p->state;
 	unsigned char inner[32];
-	SHA256_CTX x = s->inner;
+	SHA256_CTX x;
+	memcpy(&x, st + offsetof(struct pads, inner), sizeof x);
 	if (!SHA256_Update(&x, a, an) || (b && !SHA256_Update(&x, b, bn)) || (c && !SHA256_Update(&x, c, cn)) ||
 	    !SHA256_Final(inner, &x))
 		abort();
-	x = s->outer;
+	memcpy(&x, st + offsetof(struct pads, outer), sizeof x);
 	if (!SHA256_Update(&x, inner, sizeof inner) || !SHA256_Final(out, &x))
 		abort();
 	OPENSSL_cleanse(&x, sizeof x);
