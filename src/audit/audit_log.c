@@ -329,7 +329,9 @@ static int append_batch(struct audit_log *al, size_t n, int (*rec)(struct audit_
 	}
 	struct buf *bp = &al->batch, b;
 	buf_reset(bp);
-	struct audit_chain before = al->ch;
+	uint64_t seq0 = al->ch.seq;	/* where the chain goes back to if the write fails */
+	char prev0[AUDIT_HEX];
+	memcpy(prev0, al->ch.prev, sizeof prev0);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = rec(&al->ch, i, ctx, bp);
@@ -337,7 +339,8 @@ static int append_batch(struct audit_log *al, size_t n, int (*rec)(struct audit_
 	if (rc == 0)
 		rc = write_all(al->fd, bp->data, bp->len, &wrote);	/* the whole batch in one write */
 	if (rc) {
-		al->ch = before;	/* not in the file: the chain stays where the file is */
+		al->ch.seq = seq0;	/* not in the file: the chain stays where the file is */
+		memcpy(al->ch.prev, prev0, sizeof prev0);
 		/* what did go out of this batch is cut away again (the size is only
 		 * asked on this rare path: a stat per batch costs a syscall) */
 		struct stat st;
@@ -346,7 +349,6 @@ static int append_batch(struct audit_log *al, size_t n, int (*rec)(struct audit_
 	} else {
 		al->dirty = true;
 	}
-	OPENSSL_cleanse(&before, sizeof before);
 	b = *bp;
 	if (rc == 0 && atomic_load(&al->to_syslog) && b.len) {
 		/* one message per record, as written (chain fields included) */

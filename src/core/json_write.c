@@ -17,6 +17,11 @@ char *json_put_string(char *p, const char *s, size_t n)
 			i += 8;
 			continue;
 		}
+		if (i + 8 > n && n >= 8 && bytes_json_special8(bytes_load8(s + n - 8)) == 0) {
+			memcpy(p, s + i, n - i);	/* a plain tail: the last eight bytes hold it */
+			p += n - i;
+			break;
+		}
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
 			*p++ = (char)c;

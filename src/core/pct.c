@@ -3,6 +3,9 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 int pct_hex(char c)
 {
@@ -90,11 +93,29 @@ int pct_query_next(const char **pp, char **key, char **val)
 	return 1;
 }
 
+/* Lower-case hex of n bytes, NUL-terminated (2n + 1 bytes). Each audit
+ * record encodes two digests: with SSE2 (every x86-64) sixteen bytes take a
+ * dozen instructions -- a nibble above 9 is lifted past the gap from '9'
+ * to 'a' by a compare and a mask. */
 void hex_encode(const void *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	const unsigned char *p = in;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i nibble = _mm_set1_epi8(0x0f), nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'),
+		      gap = _mm_set1_epi8('a' - '0' - 10);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+		__m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), nibble), lo = _mm_and_si128(v, nibble);
+		__m128i a = _mm_unpacklo_epi8(hi, lo), b = _mm_unpackhi_epi8(hi, lo);	/* high nibble first */
+		a = _mm_add_epi8(_mm_add_epi8(a, zero), _mm_and_si128(_mm_cmpgt_epi8(a, nine), gap));
+		b = _mm_add_epi8(_mm_add_epi8(b, zero), _mm_and_si128(_mm_cmpgt_epi8(b, nine), gap));
+		_mm_storeu_si128((__m128i *)(out + 2 * i), a);
+		_mm_storeu_si128((__m128i *)(out + 2 * i + 16), b);
+	}
+#endif
+	for (; i < n; i++) {
 		out[2 * i] = digits[p[i] >> 4];
 		out[2 * i + 1] = digits[p[i] & 15];
 	}

@@ -2,6 +2,7 @@
 MLflow or refused by mlgate), registry changes named, admin-API changes as
 durable security events without secrets, reads not recorded; the chain
 verifies with `mlgate audit verify`, also across a SIGUSR1 rotation."""
+import datetime
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
     log = g.tmp / "var" / "audit.log"
     assert oct(os.stat(g.tmp / "var" / "audit.key").st_mode & 0o777) == "0o600"
     u = g.url
+    t0 = time.time()
     assert requests.post(u + API + "/registered-models/create", json={"name": "churn"}, auth=ALICE).status_code == 200
     assert requests.post(u + API + "/registered-models/rename", json={"name": "churn", "new_name": "churn2"},
                          auth=ALICE).status_code == 200
@@ -70,6 +72,13 @@ def test_changes_are_recorded_and_verify(gateway_factory, fake):
     assert "secret-pw-1" not in log.read_text()
     assert [r["seq"] for r in records(log)] == list(range(1, 11))
     assert all(r["request_id"] and r["time"].endswith("Z") for r in recs)
+    # the time is the wall clock's (kept by each worker as an offset from its loop's clock), to the millisecond
+    t1 = time.time()
+    for r in records(log):
+        ts = datetime.datetime.strptime(r["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+        assert t0 - 0.05 <= ts.timestamp() <= t1 + 0.05, (r["time"], t0, t1)
+        if r.get("phase") == "done":
+            assert r["time"] >= intents[r["request_id"]]["time"], (r, intents[r["request_id"]])
     # how and from where a change came is in its intent (and in a refusal,
     # which stands alone); its done record repeats who, what, which, outcome
     for r in list(intents.values()) + [r for r in recs if r.get("phase") == "refused"]:

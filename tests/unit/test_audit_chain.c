@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include "audit/audit_chain.h"
 #include "audit/audit_log.h"
+#include "core/pct.h"
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <pthread.h>
@@ -310,9 +311,45 @@ static void test_commit_drops_synced_pages(void **state)
 	(void)state;
 }
 
+/* The digests' hex (sixteen bytes at a time, then a byte at a time) is
+ * what printf makes, for every byte value and every length around the
+ * steps, and writes nothing past its NUL. */
+static void test_hex_encode(void **state)
+{
+	(void)state;
+	unsigned char in[80];
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (unsigned char)(i * 37 + 11);
+	for (int round = 0; round < 4; round++) {
+		for (size_t n = 0; n <= sizeof in; n++) {
+			char got[2 * sizeof in + 8], want[2 * sizeof in + 8];
+			memset(got, '#', sizeof got);
+			for (size_t i = 0; i < n; i++)
+				snprintf(want + 2 * i, 3, "%02x", in[i]);
+			want[2 * n] = '\0';
+			hex_encode(in, n, got);
+			assert_string_equal(got, want);
+			assert_int_equal(got[2 * n + 1], '#');
+		}
+		for (size_t i = 0; i < sizeof in; i++)	/* every byte value passes through */
+			in[i] = (unsigned char)(in[i] + 64 + round);
+	}
+	unsigned char all[256];
+	char hex[513];
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	hex_encode(all, sizeof all, hex);
+	for (int i = 0; i < 256; i++) {
+		char two[3];
+		snprintf(two, sizeof two, "%02x", i);
+		assert_memory_equal(hex + 2 * i, two, 2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex_encode),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_rotation_and_head),
 		cmocka_unit_test(test_try_append_while_busy),

@@ -2,11 +2,15 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "core/json_scan.h"
+#include "core/json_write.h"
+#include <jansson.h>
+#include <stdlib.h>
 
 static void test_pages(void **state)
 {
@@ -107,9 +111,50 @@ static void test_members(void **state)
 	assert_int_equal(json_scan_members("{} x", 4, 3, keys, m), -EINVAL);
 }
 
+/* The writer behind audit records: every string, at every length around
+ * its eight-byte steps, comes back from a JSON parser as it went in (valid
+ * UTF-8) or as valid JSON (not); nothing is written past the closing quote. */
+static void test_put_string(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = { "a", "Z", "/", " ", "\"", "\\", "\n", "\x01", "\x1f", "\x7f",
+					      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "~" };
+	static const char *const broken[] = { "\xc3", "\xed\xa0\x80", "\xe0\x80\x80", "\xff", "\xf4\x90\x80\x80" };
+	srand(7);
+	for (int round = 0; round < 4000; round++) {
+		char in[64], out[6 * 64 + 8];
+		size_t n = 0, want = (size_t)(round % 40);
+		bool bad = round % 5 == 4;
+		while (n < want) {
+			const char *pc = bad && rand() % 8 == 0 ? broken[rand() % 5] : pieces[rand() % 14];
+			if (round % 3 == 0 && rand() % 4)
+				pc = "m";	/* long plain runs */
+			size_t l = strlen(pc);
+			if (n + l > sizeof in - 1)
+				break;
+			memcpy(in + n, pc, l);
+			n += l;
+		}
+		memset(out, '#', sizeof out);
+		char *end = json_put_string(out, in, n);
+		assert_true((size_t)(end - out) <= 6 * n + 2);
+		assert_int_equal(*end, '#');
+		json_error_t err;
+		json_t *v = json_loadb(out, (size_t)(end - out), JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+		assert_non_null(v);
+		assert_true(json_is_string(v));
+		if (!bad) {	/* valid UTF-8 comes back as it went in */
+			assert_int_equal(json_string_length(v), n);
+			assert_memory_equal(json_string_value(v), in, n);
+		}
+		json_decref(v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_string),
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_word_offsets),
