@@ -91,10 +91,9 @@ JW_INLINE void jw_string(struct jw *w, const char *s, size_t n)
 }
 
 /* ,"key":"value" (or null); key is a literal (no escaping). */
-JW_INLINE void jw_member(struct jw *w, const char *key, size_t klen, const char *value, size_t vlen, bool first)
+JW_INLINE void jw_member(struct jw *w, const char *key, size_t klen, const char *value, size_t vlen)
 {
-	if (!first)
-		*w->p++ = ',';
+	*w->p++ = ',';
 	*w->p++ = '"';
 	jw_raw(w, key, klen);
 	jw_raw(w, "\":", 2);
@@ -230,18 +229,18 @@ static void enqueue(struct conn *c, const char *phase, int outcome_status, struc
 	jw_raw(&w, ",\"event\":\"mlflow\"", 17);
 	JW_PLAIN(&w, ",\"phase\":\"", phase, strlen(phase));
 	JW_PLAIN(&w, ",\"request_id\":\"", c->ri.request_id, lr);
-	jw_member(&w, "user", 4, c->ri.user, lu, false);
+	jw_member(&w, "user", 4, c->ri.user, lu);
 	if (!outcome_only) {
 		if (c->ri.auth)
 			JW_PLAIN(&w, ",\"auth\":\"", c->ri.auth, strlen(c->ri.auth));
 		else
 			jw_raw(&w, ",\"auth\":null", 12);
-		jw_member(&w, "ip", 2, c->ri.client, lc, false);
+		jw_member(&w, "ip", 2, c->ri.client, lc);
 	}
 	JW_PLAIN(&w, ",\"action\":\"", c->route->rpc, la);
 	if (!outcome_only) {
 		JW_PLAIN(&w, ",\"method\":\"", c->ri.method, lm);
-		jw_member(&w, "path", 4, path, lp, false);
+		jw_member(&w, "path", 4, path, lp);
 	}
 	if (rb) {
 		jw_resources(c, &w);
