@@ -23,6 +23,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* lingering close, see on_shutdown */
+#define LINGER_MS 2000
+#define LINGER_MAX (1u << 20)
+
 struct wreq {
 	uv_write_t req;
 	struct conn *c;
@@ -186,6 +190,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = s->data;
 	struct block *b = buf->base ? block_of(buf->base) : NULL;
+	if (c->lingering) {
+		if (b)
+			block_unref(b);
+		if (nread < 0 || (c->linger_bytes += (size_t)nread) > LINGER_MAX)
+			conn_close(c);
+		return;
+	}
 	if (nread <= 0) {
 		if (b)
 			block_unref(b);
@@ -250,6 +261,10 @@ void conn_read_stop(struct conn *c)
 static void on_timer(uv_timer_t *t)
 {
 	struct conn *c = t->data;
+	if (c->lingering) {
+		conn_close(c);
+		return;
+	}
 	switch (c->state) {
 	case CS_IDLE:
 		conn_close(c);	/* idle keep-alive connection */
@@ -366,10 +381,24 @@ void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->timer, on_conn_closed);
 }
 
+/* After an answer that refused a request whose body was not read whole (a
+ * 413 for a body over the limit, an error before the body): the client may
+ * still be sending it. Closing at once resets the connection under its send,
+ * and a client that sees the broken pipe never reads the answer. So, as
+ * nginx's lingering close does, what still comes is read away -- at most
+ * LINGER_MAX bytes for at most LINGER_MS -- and the connection closes at the
+ * client's EOF or then (LINGER_MS and LINGER_MAX are at the top). */
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
 	struct conn *c = req->data;
 	free(req);
+	if (status == 0 && c->state == CS_LOCAL && !c->client_eof && !c->req_body_done) {
+		c->lingering = true;
+		c->linger_bytes = 0;
+		conn_set_timer(c, LINGER_MS);
+		conn_read_start(c);
+		return;
+	}
 	conn_close(c);
 }
 

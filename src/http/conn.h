@@ -68,6 +68,8 @@ struct conn {
 	int closes_pending;
 	bool reading;			/* uv_read_start is active */
 	bool client_eof;
+	bool lingering;			/* answered and shut down: what the client still sends is read away */
+	size_t linger_bytes;
 	bool keep_alive;		/* for the current request */
 	int pins;			/* async work (auth, health probe) holding a pointer */
 

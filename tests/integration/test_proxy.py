@@ -445,6 +445,34 @@ def test_json_api_bodies_are_read_whole(gateway_factory, fake):
     assert len(fake.seen()) == n + 1
 
 
+def test_refused_body_is_read_away_before_the_close(gateway_factory, fake):
+    """A body refused with 413 while the client is still sending it: after
+    the answer (and its FIN) what comes is read away, as nginx's lingering
+    close does, so the client is not reset mid-send and reads the 413; the
+    reading away ends on its own (2 s), after which the socket is gone."""
+    import base64
+    g = gateway_factory(extra_yaml="limits:\n  max_json_body_size: 4k\n")
+    auth = base64.b64encode(f"alice:{USERS['alice']}".encode()).decode()
+    head = (f"POST /api/2.0/mlflow/runs/log-batch HTTP/1.1\r\nHost: gw\r\nAuthorization: Basic {auth}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    chunk = b"1000\r\n" + b"x" * 4096 + b"\r\n"
+    s = socket.create_connection(("127.0.0.1", g.port), timeout=10)
+    s.sendall(head + chunk + chunk)  # over 4k: the 413 is decided, written, the write side shut
+    time.sleep(0.3)
+    for _ in range(40):  # the client goes on sending (160 KiB): none of it may meet a reset
+        s.sendall(chunk)
+    data = read_until_close(s)
+    assert data.startswith(b"HTTP/1.1 413"), data[:200]
+    assert b"REQUEST_LIMIT_EXCEEDED" in data
+    time.sleep(2.5)  # past the lingering: the gateway has closed, sending now meets a reset
+    with pytest.raises(OSError):
+        for _ in range(20):
+            s.sendall(chunk)
+            time.sleep(0.05)
+    s.close()
+    assert not [r for r in fake.seen() if r.path.endswith("log-batch")]  # nothing reached MLflow
+
+
 def test_pipelined_local_answers_keep_their_order(gateway_factory, fake):
     """Answers mlgate gives itself -- a 403 for a route it does not know
     (decided at once), MLflow's 404 for a run it does not have (after a
