@@ -323,9 +323,6 @@ static int seconds_at(const char *s, size_t n)
 	return -1;
 }
 
-/* Consecutive lines mostly share their minute: the cache keeps the text and
- * the value at second 0, and a line that differs only in its seconds costs
- * two comparisons (the conversion is linear in the seconds). */
 /* Whether a[0..n) and b[0..n) differ at most at at and at + 1 (the seconds). */
 static inline bool same_but_seconds(const char *a, const char *b, size_t n, size_t at)
 {
@@ -347,6 +344,9 @@ static inline bool same_but_seconds(const char *a, const char *b, size_t n, size
 	return bytes_equal(a, b, at) && bytes_equal(a + at + 2, b + at + 2, n - at - 2);
 }
 
+/* Consecutive lines mostly share their minute: the cache keeps the text and
+ * the value at second 0, and a line that differs only in its seconds costs
+ * two comparisons (the conversion is linear in the seconds). */
 static int cached_time(const char *s, size_t n, struct log_time_cache *tc, int64_t *out)
 {
 	int at = seconds_at(s, n);

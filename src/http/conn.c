@@ -190,7 +190,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = s->data;
 	struct block *b = buf->base ? block_of(buf->base) : NULL;
-	if (c->lingering) {
+	if (c->state == CS_LINGER) {
 		if (b)
 			block_unref(b);
 		if (nread < 0 || (c->linger_bytes += (size_t)nread) > LINGER_MAX)
@@ -261,11 +261,10 @@ void conn_read_stop(struct conn *c)
 static void on_timer(uv_timer_t *t)
 {
 	struct conn *c = t->data;
-	if (c->lingering) {
-		conn_close(c);
-		return;
-	}
 	switch (c->state) {
+	case CS_LINGER:
+		conn_close(c);	/* the client did not finish within LINGER_MS */
+		return;
 	case CS_IDLE:
 		conn_close(c);	/* idle keep-alive connection */
 		return;
@@ -393,7 +392,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 	struct conn *c = req->data;
 	free(req);
 	if (status == 0 && c->state == CS_LOCAL && !c->client_eof && !c->req_body_done) {
-		c->lingering = true;
+		c->state = CS_LINGER;
 		c->linger_bytes = 0;
 		conn_set_timer(c, LINGER_MS);
 		conn_read_start(c);

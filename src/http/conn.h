@@ -21,6 +21,7 @@ enum conn_state {
 	CS_AUTH,	/* credentials being verified off the loop */
 	CS_PROXY,	/* exchange with the upstream under way */
 	CS_LOCAL,	/* writing a response of our own */
+	CS_LINGER,	/* answered and shut down: what the client still sends is read away */
 	CS_CLOSING,
 };
 
@@ -68,8 +69,7 @@ struct conn {
 	int closes_pending;
 	bool reading;			/* uv_read_start is active */
 	bool client_eof;
-	bool lingering;			/* answered and shut down: what the client still sends is read away */
-	size_t linger_bytes;
+	size_t linger_bytes;		/* read away in CS_LINGER */
 	bool keep_alive;		/* for the current request */
 	int pins;			/* async work (auth, health probe) holding a pointer */
 
