@@ -61,7 +61,7 @@ static void ct_free(struct ctable *t)
 
 /* n <= 8 bytes at p as a word, without a variable-length copy: the same
  * bytes always give the same word, different ones (of one length) differ. */
-static uint64_t load_short(const char *p, size_t n)
+HOT_INLINE uint64_t load_short(const char *p, size_t n)
 {
 	if (n >= 4)	/* two loads that overlap on the same bytes */
 		return (uint64_t)bytes_load4(p) | ((uint64_t)bytes_load4(p + n - 4) << (8 * (n - 4)));
@@ -72,7 +72,7 @@ static uint64_t load_short(const char *p, size_t n)
 }
 
 /* The last n < 8 bytes before end, of a key that began at start. */
-static uint64_t tail_bytes(const char *start, const char *end, size_t n)
+HOT_INLINE uint64_t tail_bytes(const char *start, const char *end, size_t n)
 {
 	if (n == 0)
 		return 0;
@@ -81,7 +81,7 @@ static uint64_t tail_bytes(const char *start, const char *end, size_t n)
 	return load_short(end - n, n);
 }
 
-static uint64_t fast_hash(const char *p, size_t n, uint64_t h)
+HOT_INLINE uint64_t fast_hash(const char *p, size_t n, uint64_t h)
 {
 	const char *start = p, *end = p + n;
 	while (n >= 8) {
@@ -118,7 +118,7 @@ static uint32_t pair_hash(uint64_t ha, uint64_t hb)
 }
 
 /* Whether e holds a (b == NULL) or "a\tb". */
-static bool ct_is(const struct ct_entry *e, const char *a, size_t an, const char *b, size_t bn)
+HOT_INLINE bool ct_is(const struct ct_entry *e, const char *a, size_t an, const char *b, size_t bn)
 {
 	if (b == NULL)
 		return e->klen == an && bytes_equal(e->key, a, an);
@@ -127,7 +127,7 @@ static bool ct_is(const struct ct_entry *e, const char *a, size_t an, const char
 }
 
 /* The slot holding the key, or the empty one where it would go. */
-static struct ct_slot *ct_find(struct ctable *t, uint32_t h, const char *a, size_t an, const char *b, size_t bn,
+HOT_INLINE struct ct_slot *ct_find(struct ctable *t, uint32_t h, const char *a, size_t an, const char *b, size_t bn,
 			       bool *found)
 {
 	size_t mask = t->cap - 1, i = h & mask;
@@ -177,6 +177,16 @@ static struct ct_entry *ct_put(struct ctable *t, uint32_t h, const char *a, size
 	}
 	t->n++;
 	return e;
+}
+
+/* ct_put for the hot paths: a key found at its first slot (most are) is
+ * answered inline. */
+HOT_INLINE struct ct_entry *ct_count(struct ctable *t, uint32_t h, const char *a, size_t an, const char *b, size_t bn)
+{
+	const struct ct_slot *s = &t->slot[h & (t->cap - 1)];
+	if (s->hash == h && ct_is(&t->e[s->idx], a, an, b, bn))
+		return &t->e[s->idx];
+	return ct_put(t, h, a, an, b, bn);
 }
 
 static struct ct_entry *ct_get(struct ctable *t, const char *k, size_t n)
@@ -323,7 +333,9 @@ static void series_double(struct series *s)
  * proxies are not strictly in order), doubling the width only when the
  * buckets from the first used one to t's are more than SERIES: the width
  * is the smallest that holds every time counted. */
-static void series_add(struct series *s, int64_t t, uint64_t total, uint64_t fail, uint64_t err5)
+static void series_add_slow(struct series *s, int64_t t, uint64_t total, uint64_t fail, uint64_t err5);
+
+static inline void series_add(struct series *s, int64_t t, uint64_t total, uint64_t fail, uint64_t err5)
 {
 	if (t >= s->last_from && t < s->last_to) {	/* lines come mostly in order */
 		s->total[s->last] += total;
@@ -331,6 +343,11 @@ static void series_add(struct series *s, int64_t t, uint64_t total, uint64_t fai
 		s->err5[s->last] += err5;
 		return;
 	}
+	series_add_slow(s, t, total, fail, err5);
+}
+
+static void series_add_slow(struct series *s, int64_t t, uint64_t total, uint64_t fail, uint64_t err5)
+{
 	if (s->width == 0) {
 		s->width = 60;
 		s->base = floor_to(t, 60);
@@ -440,7 +457,7 @@ static size_t route_key(const struct log_rec *rec, char *out, size_t cap, int *f
 	return (size_t)snprintf(out, cap, "%s %s", method, what);
 }
 
-static bool rc_same(const struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen)
+HOT_INLINE bool rc_same(const struct rcache_entry *c, uint64_t h, const struct log_rec *rec, size_t plen)
 {
 	return c->hash == h && c->len == rec->method.n + 1 + plen && bytes_equal(c->key, rec->method.p, rec->method.n) &&
 	       c->key[rec->method.n] == ' ' && bytes_equal(c->key + rec->method.n + 1, rec->path.p, plen);
@@ -461,7 +478,7 @@ static void rc_fill(struct rcache_entry *c, uint64_t h, const struct log_rec *re
 /* A cache slot's hash: the length and up to 16 bytes from each end (every
  * hit is confirmed by comparing the whole key, so this only spreads keys,
  * and it costs the same for a long path as for a short one). */
-static uint64_t slot_hash(const char *p, size_t n, uint64_t seed)
+HOT_INLINE uint64_t slot_hash(const char *p, size_t n, uint64_t seed)
 {
 	uint64_t w[4] = { 0, 0, 0, 0 };
 	if (n >= 16) {
@@ -536,15 +553,15 @@ struct field {
 	uint64_t h;
 };
 
-static struct field field_of(struct log_str s)
+HOT_INLINE struct field field_of(struct log_str s)
 {
 	size_t n = s.n < (KEYMAX - 1) / 2 ? s.n : (KEYMAX - 1) / 2;
 	return (struct field){ s.p, n, fast_hash(s.p, n, 3) };
 }
 
-static void count_pair(struct ctable *t, const struct field *group, const struct field *member)
+HOT_INLINE void count_pair(struct ctable *t, const struct field *group, const struct field *member)
 {
-	ct_put(t, pair_hash(group->h, member->h), group->p, group->n, member->p, member->n)->v[0]++;
+	ct_count(t, pair_hash(group->h, member->h), group->p, group->n, member->p, member->n)->v[0]++;
 }
 
 void report_add(struct report *r, const struct log_rec *rec)
@@ -567,9 +584,9 @@ void report_add(struct report *r, const struct log_rec *rec)
 	if (fail || pair) {
 		struct field addr = field_of(rec->addr), user = field_of(rec->user);
 		if (fail) {
-			ct_put(&r->fail_addr, hash32(addr.h), addr.p, addr.n, NULL, 0)->v[st == 403]++;
+			ct_count(&r->fail_addr, hash32(addr.h), addr.p, addr.n, NULL, 0)->v[st == 403]++;
 			if (user.n)
-				ct_put(&r->fail_user, hash32(user.h), user.p, user.n, NULL, 0)->v[st == 403]++;
+				ct_count(&r->fail_user, hash32(user.h), user.p, user.n, NULL, 0)->v[st == 403]++;
 		}
 		if (pair && st == 401)
 			count_pair(&r->stuff_pairs, &addr, &user);	/* names failing from an address */

@@ -8,6 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* For the small helpers of a per-line hot loop: -O2 leaves a static helper
+ * with several callers out of line, and in `mlgate report` the calls'
+ * prologues, epilogues and spills came to about a sixth of the time. */
+#define HOT_INLINE static inline __attribute__((always_inline))
 
 static inline uint64_t bytes_load8(const char *p)
 {
@@ -38,6 +46,16 @@ static inline uint64_t bytes_json_special8(uint64_t w)
 /* memcmp(a, b, n) == 0, reading only a[0..n) and b[0..n). */
 static inline bool bytes_equal(const char *a, const char *b, size_t n)
 {
+#ifdef __SSE2__
+	if (n >= 16) {	/* paths: sixteen bytes a step, the last step overlapping */
+		for (size_t i = 0; i + 16 < n; i += 16)
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(a + i)),
+							     _mm_loadu_si128((const __m128i *)(const void *)(b + i)))) != 0xffff)
+				return false;
+		return _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(a + n - 16)),
+							_mm_loadu_si128((const __m128i *)(const void *)(b + n - 16)))) == 0xffff;
+	}
+#endif
 	if (n >= 8) {
 		for (size_t i = 0; i + 8 < n; i += 8)
 			if (bytes_load8(a + i) != bytes_load8(b + i))
