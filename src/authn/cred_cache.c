@@ -77,9 +77,44 @@ static size_t set_of(const struct cred_cache *c, const uint8_t key[CRED_KEY_LEN]
 	return (size_t)(v & (c->nsets - 1));
 }
 
+/* The expiry of the entry for key under gen (0: none, or expired); its user
+ * copied to user_out when given. */
+static uint64_t find(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
+		     char user_out[128])
+{
+	if (c->ttl == 0)
+		return 0;
+	size_t s = set_of(c, key);
+	pthread_mutex_t *l = &c->locks[s % LOCKS];
+	uint64_t expires = 0;
+	pthread_mutex_lock(l);
+	for (int i = 0; i < WAYS; i++) {
+		struct cred_entry *e = &c->e[s * WAYS + (size_t)i];
+		if (e->expires > now_ms && e->gen == gen && CRYPTO_memcmp(e->key, key, CRED_KEY_LEN) == 0) {
+			expires = e->expires;
+			if (user_out)
+				memcpy(user_out, e->user, sizeof e->user);
+			break;
+		}
+	}
+	pthread_mutex_unlock(l);
+	return expires;
+}
+
 bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
 {
-	return cred_cache_lookup_user(c, key, gen, now_ms, NULL);
+	return find(c, key, gen, now_ms, NULL) != 0;
+}
+
+uint64_t cred_cache_expiry(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
+{
+	return find(c, key, gen, now_ms, NULL);
+}
+
+uint64_t cred_cache_refresh_window(const struct cred_cache *c)
+{
+	uint64_t w = c->ttl / 4;
+	return w < 60000 ? w : 60000;
 }
 
 void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
@@ -90,23 +125,7 @@ void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], ui
 bool cred_cache_lookup_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
 			    char user_out[128])
 {
-	if (c->ttl == 0)
-		return false;
-	size_t s = set_of(c, key);
-	pthread_mutex_t *l = &c->locks[s % LOCKS];
-	bool hit = false;
-	pthread_mutex_lock(l);
-	for (int i = 0; i < WAYS; i++) {
-		struct cred_entry *e = &c->e[s * WAYS + (size_t)i];
-		if (e->expires > now_ms && e->gen == gen && CRYPTO_memcmp(e->key, key, CRED_KEY_LEN) == 0) {
-			hit = true;
-			if (user_out)
-				memcpy(user_out, e->user, sizeof e->user);
-			break;
-		}
-	}
-	pthread_mutex_unlock(l);
-	return hit;
+	return find(c, key, gen, now_ms, user_out) != 0;
 }
 
 void cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,

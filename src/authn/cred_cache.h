@@ -21,6 +21,13 @@ void cred_cache_key(const struct cred_cache *c, const char *user, size_t ulen, c
 		    size_t pwlen, uint8_t key[CRED_KEY_LEN]);
 /* true if key was verified against htpasswd generation gen less than ttl ago. */
 bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms);
+/* The same, as the entry's expiry (ms, as now_ms) or 0 for a miss. */
+uint64_t cred_cache_expiry(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms);
+/* How long before its expiry an entry in use is verified again in the
+ * background (a quarter of the TTL, at most a minute): a credential in
+ * steady use never expires under its requests, so none of them waits for
+ * the slow hash. */
+uint64_t cred_cache_refresh_window(const struct cred_cache *c);
 /* Records a successful verification. */
 void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms);
 /* The same, remembering (and returning) whose credential it was: for bearer

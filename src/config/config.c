@@ -35,7 +35,9 @@ const struct config_key config_keys[] = {
 	{ "auth.htpasswd", CK_STR, OFF(htpasswd), "./var/htpasswd",
 	  "htpasswd file (apr1, bcrypt, {SHA}, sha256/sha512-crypt, yescrypt). The default file is created on first start." },
 	{ "auth.realm", CK_STR, OFF(realm), "mlflow", "Basic realm in WWW-Authenticate." },
-	{ "auth.cache_ttl", CK_DURATION, OFF(cache_ttl), "5m", "How long a verified credential is remembered (0: no cache)." },
+	{ "auth.cache_ttl", CK_DURATION, OFF(cache_ttl), "5m",
+	  "How long a verified credential is remembered (0: no cache); one in use is verified again in the background "
+	  "in its last quarter (at most its last minute)." },
 	{ "auth.cache_size", CK_INT, OFF(cache_size), "4096", "Verified credentials remembered at most." },
 	{ "auth.forward_authorization", CK_BOOL, OFF(forward_authorization), "false",
 	  "Forward the client's Authorization header to MLflow." },

@@ -1,5 +1,7 @@
 /* Authentication stage. Cache hits cost one HMAC; misses run the slow hash
- * (or the token look-up) on the thread pool, never on the loop thread. An
+ * (or the token look-up) on the thread pool, never on the loop thread, and a
+ * cached password in use near its expiry is verified again there in the
+ * background, so steady use never waits for the slow hash. An
  * unknown user is verified against a real entry's hash and then refused, so
  * it costs what a wrong password costs and timing does not reveal which users
  * exist. Token successes are remembered for one second only, so a revoked
@@ -245,12 +247,16 @@ static bool l1_hit(struct worker *w, const uint8_t key[CRED_KEY_LEN], uint64_t g
 	return e->expires > now && e->gen == gen && CRYPTO_memcmp(e->key, key, CRED_KEY_LEN) == 0;
 }
 
-static void l1_fill(struct worker *w, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now)
+/* Remembers key for a second, but not past until: the shared entry's
+ * refresh window, where every use has to reach the shared cache. */
+static void l1_fill(struct worker *w, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now, uint64_t until)
 {
+	if (until <= now)
+		return;
 	struct cred_l1 *e = l1_slot(w, key);
 	memcpy(e->key, key, CRED_KEY_LEN);
 	e->gen = gen;
-	e->expires = now + 1000;
+	e->expires = now + 1000 < until ? now + 1000 : until;
 }
 
 static void flight_done(uv_work_t *req, int status)
@@ -267,9 +273,11 @@ static void flight_done(uv_work_t *req, int status)
 		if (f->by_token)
 			cred_cache_insert_user(w->srv->token_cache, f->key, 0, server_now_ms(), f->who);
 		else {
-			cred_cache_insert_user(w->srv->cache, f->key, f->gen, server_now_ms(), f->who);
-			if (f->rt->cfg->cache_ttl >= 1000)
-				l1_fill(w, f->key, f->gen, server_now_ms());
+			uint64_t now = server_now_ms();
+			cred_cache_insert_user(w->srv->cache, f->key, f->gen, now, f->who);
+			uint64_t expires = cred_cache_expiry(w->srv->cache, f->key, f->gen, now);
+			if (f->rt->cfg->cache_ttl >= 1000 && expires)
+				l1_fill(w, f->key, f->gen, now, expires - cred_cache_refresh_window(w->srv->cache));
 		}
 	}
 	for (int i = 0; i < 2; i++)
@@ -311,6 +319,47 @@ static uint64_t cred_gen(const struct conn *c)
 	return c->rt->users->generation + (atomic_load(&c->w->srv->gen_creds) << 32);
 }
 
+/* The verification of key under way on this worker, or NULL. */
+static struct auth_flight *flight_of(struct worker *w, enum auth_kind kind, const uint8_t key[CRED_KEY_LEN],
+				     uint64_t gen)
+{
+	for (struct auth_flight *f = w->flights; f; f = f->next)
+		if (f->gen == gen && f->kind == kind && memcmp(f->key, key, CRED_KEY_LEN) == 0)
+			return f;
+	return NULL;
+}
+
+/* Verifies key on the thread pool for the waiter wt, or with no waiter (a
+ * background refresh of a cached credential: only the cache hears of it). */
+static void start_flight(struct conn *c, enum auth_kind kind, const uint8_t key[CRED_KEY_LEN], uint64_t gen,
+			 const char *user, const char *secret, struct waiter *wt)
+{
+	struct worker *w = c->w;
+	struct auth_flight *f = mem_calloc(1, sizeof *f);
+	f->w = w;
+	f->kind = kind;
+	f->rt = runtime_ref(c->rt);
+	f->gen = gen;
+	memcpy(f->key, key, CRED_KEY_LEN);
+	snprintf(f->user, sizeof f->user, "%s", user);
+	snprintf(f->secret, sizeof f->secret, "%s", secret);
+	snprintf(f->ip, sizeof f->ip, "%s", c->ri.client);
+	snprintf(f->request_id, sizeof f->request_id, "%s", c->ri.request_id);
+	if (c->rt->cfg->lockout_ip_max_failures > 0 && !cidr_list_match(&c->rt->cfg->lockout_exempt, &c->client_addr))
+		cidr_addr_key(&c->client_addr, f->ipkey, sizeof f->ipkey);
+	if (wt)
+		wt->next = NULL;
+	f->waiters = wt;
+	f->work.data = f;
+	f->next = w->flights;
+	w->flights = f;
+	if (uv_queue_work(&w->loop, &f->work, flight_work, flight_done) != 0) {
+		log_error("cannot queue credential verification");
+		f->ok = false;
+		flight_done(&f->work, -1);
+	}
+}
+
 void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const char *secret)
 {
 	struct worker *w = c->w;
@@ -321,17 +370,26 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	char who[128];
 	uint64_t now = server_now_ms();
 	uint64_t gen = cred_gen(c);
+	uint64_t expires;
 	c->ri.auth = "password";
 	if (kind == AUTH_BASIC && l1_hit(w, key, gen, now)) {
 		metrics_count(w->srv->metrics, w->id, MC_CRED_CACHE_HIT);
 		conn_after_auth(c, user);
 		return;
 	}
-	if (kind == AUTH_BASIC && cred_cache_lookup(w->srv->cache, key, gen, now)) {
-		/* refilled only from the shared cache, so an entry outlives the
-		 * shared one's TTL by one second at most */
-		if (c->rt->cfg->cache_ttl >= 1000)
-			l1_fill(w, key, gen, now);
+	if (kind == AUTH_BASIC && (expires = cred_cache_expiry(w->srv->cache, key, gen, now)) != 0) {
+		uint64_t refresh_at = expires - cred_cache_refresh_window(w->srv->cache);
+		if (now >= refresh_at) {
+			/* in use near its expiry: verified again in the background
+			 * while the entry still answers, so a credential in steady
+			 * use never makes its requests wait for the slow hash */
+			if (flight_of(w, kind, key, gen) == NULL)
+				start_flight(c, kind, key, gen, user, secret, NULL);
+		} else if (c->rt->cfg->cache_ttl >= 1000) {
+			/* refilled only from the shared cache and never into its
+			 * refresh window, so an entry never outlives the shared one */
+			l1_fill(w, key, gen, now, refresh_at);
+		}
 		metrics_count(w->srv->metrics, w->id, MC_CRED_CACHE_HIT);
 		conn_after_auth(c, user);
 		return;
@@ -349,33 +407,11 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 	struct waiter *wt = mem_alloc(sizeof *wt);
 	wt->c = c;
 	conn_pin(c);
-	for (struct auth_flight *f = w->flights; f; f = f->next) {
-		if (f->gen == gen && f->kind == kind && memcmp(f->key, key, CRED_KEY_LEN) == 0) {
-			wt->next = f->waiters;
-			f->waiters = wt;
-			return;
-		}
+	struct auth_flight *f = flight_of(w, kind, key, gen);
+	if (f) {
+		wt->next = f->waiters;
+		f->waiters = wt;
+		return;
 	}
-	struct auth_flight *f = mem_calloc(1, sizeof *f);
-	f->w = w;
-	f->kind = kind;
-	f->rt = runtime_ref(c->rt);
-	f->gen = gen;
-	memcpy(f->key, key, CRED_KEY_LEN);
-	snprintf(f->user, sizeof f->user, "%s", user);
-	snprintf(f->secret, sizeof f->secret, "%s", secret);
-	snprintf(f->ip, sizeof f->ip, "%s", c->ri.client);
-	snprintf(f->request_id, sizeof f->request_id, "%s", c->ri.request_id);
-	if (c->rt->cfg->lockout_ip_max_failures > 0 && !cidr_list_match(&c->rt->cfg->lockout_exempt, &c->client_addr))
-		cidr_addr_key(&c->client_addr, f->ipkey, sizeof f->ipkey);
-	wt->next = NULL;
-	f->waiters = wt;
-	f->work.data = f;
-	f->next = w->flights;
-	w->flights = f;
-	if (uv_queue_work(&w->loop, &f->work, flight_work, flight_done) != 0) {
-		log_error("cannot queue credential verification");
-		f->ok = false;
-		flight_done(&f->work, -1);
-	}
+	start_flight(c, kind, key, gen, user, secret, wt);
 }

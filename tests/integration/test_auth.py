@@ -178,3 +178,47 @@ def test_refuses_plaintext_and_des_entries(gateway_factory, fake, tmp_path):
     assert requests.get(g.url + API, auth=("ok", "ok-pw")).status_code == 200
     errs = g.errors()
     assert 'user "plain" refused' in errs and 'user "des" refused' in errs
+
+
+def test_cached_password_in_steady_use_is_verified_again_in_the_background(gateway_factory, fake, tmp_path):
+    """A cached password in use near its expiry is verified again off the
+    request path: over two and a half TTLs of steady use only the first
+    request waits for the hash (one cache miss), while the verification
+    (a "Login" security event each) is repeated. A refresh that fails (the
+    user was locked out meanwhile) does not extend the entry: it expires
+    at its TTL as before."""
+    ttl = 2.0
+    g = gateway_factory(extra_yaml=f"auth:\n  htpasswd: {tmp_path}/htpasswd\n  cache_ttl: {ttl:g}s\n"
+                                   "lockout:\n  max_failures: 3\n  ip_max_failures: 0\n  duration: 60s\n")
+
+    def misses():
+        r = requests.get(f"http://127.0.0.1:{g.admin_port}/metrics")
+        line = next(l for l in r.text.splitlines() if l.startswith("mlgate_credential_cache_misses_total "))
+        return float(line.split()[1])
+
+    def logins(action):
+        time.sleep(0.3)
+        with open(tmp_path / "var" / "audit.log") as f:
+            recs = [json.loads(line) for line in f]
+        return sum(1 for r in recs if r.get("action") == action and r.get("user") == "alice")
+
+    alice = ("alice", USERS["alice"])
+    m0 = misses()
+    s = requests.Session()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 2.5 * ttl:
+        assert s.get(g.url + API, auth=alice).status_code == 200
+        time.sleep(0.05)
+    assert misses() - m0 == 1  # the first request only: every later one was a hit
+    assert logins("Login") >= 3  # the first, then refreshes about every 1.5 s
+
+    # a refresh refused by a lockout leaves the entry to expire
+    for _ in range(3):
+        assert requests.get(g.url + API, auth=("alice", "wrong")).status_code == 401
+    t1 = time.monotonic()
+    codes = []
+    while time.monotonic() - t1 < ttl + 1.5:
+        codes.append(s.get(g.url + API, auth=alice).status_code)
+        time.sleep(0.05)
+    assert codes[0] == 200 and codes[-1] == 429, codes
+    assert set(codes) == {200, 429} and codes.index(429) == len(codes) - codes[::-1].index(200)  # 200s, then 429s

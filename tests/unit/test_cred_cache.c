@@ -45,9 +45,19 @@ static void test_ttl_and_generation(void **state)
 	assert_false(cred_cache_lookup(c, k, 8, 200));		/* htpasswd changed */
 	cred_cache_insert(c, k, 8, 2000);
 	assert_true(cred_cache_lookup(c, k, 8, 2001));
+	/* the expiry a refresh is timed by, and a refresh moving it on */
+	assert_int_equal(cred_cache_expiry(c, k, 8, 2001), 3000);
+	assert_int_equal(cred_cache_expiry(c, k, 7, 2001), 0);
+	assert_int_equal(cred_cache_expiry(c, k, 8, 3000), 0);
+	assert_int_equal(cred_cache_refresh_window(c), 250);
+	cred_cache_insert(c, k, 8, 2800);
+	assert_int_equal(cred_cache_expiry(c, k, 8, 2900), 3800);
 	cred_cache_clear(c);
 	assert_false(cred_cache_lookup(c, k, 8, 2001));
 	cred_cache_free(c);
+	struct cred_cache *hour = cred_cache_new(64, 3600000);
+	assert_int_equal(cred_cache_refresh_window(hour), 60000);	/* a minute at most */
+	cred_cache_free(hour);
 	struct cred_cache *off = cred_cache_new(64, 0);
 	cred_cache_insert(off, k, 1, 1);
 	assert_false(cred_cache_lookup(off, k, 1, 1));
