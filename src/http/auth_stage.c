@@ -382,9 +382,18 @@ void auth_stage_run(struct conn *c, enum auth_kind kind, const char *user, const
 		if (now >= refresh_at) {
 			/* in use near its expiry: verified again in the background
 			 * while the entry still answers, so a credential in steady
-			 * use never makes its requests wait for the slow hash */
-			if (flight_of(w, kind, key, gen) == NULL)
+			 * use never makes its requests wait for the slow hash. One
+			 * start a second at most (a quarter of the window for short
+			 * TTLs): a refresh refused by a lockout is not renewed, and
+			 * a busy client must not turn into a store query a request */
+			uint64_t *last = &w->cred_refreshed[key[1] & 63];
+			uint64_t every = cred_cache_refresh_window(w->srv->cache) / 4;
+			if (every > 1000)
+				every = 1000;
+			if ((*last == 0 || now - *last >= every) && flight_of(w, kind, key, gen) == NULL) {
+				*last = now;
 				start_flight(c, kind, key, gen, user, secret, NULL);
+			}
 		} else if (c->rt->cfg->cache_ttl >= 1000) {
 			/* refilled only from the shared cache and never into its
 			 * refresh window, so an entry never outlives the shared one */

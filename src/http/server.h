@@ -57,6 +57,7 @@ struct worker {
 		uint64_t gen;
 		uint64_t expires;
 	} cred_l1[64];
+	uint64_t cred_refreshed[64];	/* when a background refresh last started, per L1 slot */
 	char reqid_prefix[17];
 	uint64_t reqid_seq;
 	bool draining;
