@@ -101,11 +101,6 @@ static uint64_t find(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint
 	return expires;
 }
 
-bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
-{
-	return find(c, key, gen, now_ms, NULL) != 0;
-}
-
 uint64_t cred_cache_expiry(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms)
 {
 	return find(c, key, gen, now_ms, NULL);
@@ -128,11 +123,11 @@ bool cred_cache_lookup_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN
 	return find(c, key, gen, now_ms, user_out) != 0;
 }
 
-void cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
-			    const char *user)
+uint64_t cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
+				const char *user)
 {
 	if (c->ttl == 0)
-		return;
+		return 0;
 	size_t s = set_of(c, key);
 	pthread_mutex_t *l = &c->locks[s % LOCKS];
 	pthread_mutex_lock(l);
@@ -151,6 +146,7 @@ void cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN
 	victim->expires = now_ms + c->ttl;
 	snprintf(victim->user, sizeof victim->user, "%s", user ? user : "");
 	pthread_mutex_unlock(l);
+	return now_ms + c->ttl;
 }
 
 void cred_cache_clear(struct cred_cache *c)

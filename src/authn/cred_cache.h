@@ -19,9 +19,8 @@ void cred_cache_free(struct cred_cache *c);
 /* Computes the lookup key for user/password. */
 void cred_cache_key(const struct cred_cache *c, const char *user, size_t ulen, const char *pw,
 		    size_t pwlen, uint8_t key[CRED_KEY_LEN]);
-/* true if key was verified against htpasswd generation gen less than ttl ago. */
-bool cred_cache_lookup(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms);
-/* The same, as the entry's expiry (ms, as now_ms) or 0 for a miss. */
+/* When the entry for key, verified against htpasswd generation gen, expires
+ * (ms, as now_ms; ttl after its verification), or 0: none, or expired. */
 uint64_t cred_cache_expiry(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms);
 /* How long before its expiry an entry in use is verified again in the
  * background (a quarter of the TTL, at most a minute): a credential in
@@ -34,8 +33,9 @@ void cred_cache_insert(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], ui
  * tokens, where the request names no user. */
 bool cred_cache_lookup_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
 			    char user_out[128]);
-void cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
-			    const char *user);
+/* (The insert returns the new entry's expiry, 0 with no cache.) */
+uint64_t cred_cache_insert_user(struct cred_cache *c, const uint8_t key[CRED_KEY_LEN], uint64_t gen, uint64_t now_ms,
+				const char *user);
 /* Forgets everything (the htpasswd file changed). */
 void cred_cache_clear(struct cred_cache *c);
 /* Entries currently held (for tests and metrics). */

@@ -274,8 +274,7 @@ static void flight_done(uv_work_t *req, int status)
 			cred_cache_insert_user(w->srv->token_cache, f->key, 0, server_now_ms(), f->who);
 		else {
 			uint64_t now = server_now_ms();
-			cred_cache_insert_user(w->srv->cache, f->key, f->gen, now, f->who);
-			uint64_t expires = cred_cache_expiry(w->srv->cache, f->key, f->gen, now);
+			uint64_t expires = cred_cache_insert_user(w->srv->cache, f->key, f->gen, now, f->who);
 			if (f->rt->cfg->cache_ttl >= 1000 && expires)
 				l1_fill(w, f->key, f->gen, now, expires - cred_cache_refresh_window(w->srv->cache));
 		}

@@ -36,15 +36,15 @@ static void test_ttl_and_generation(void **state)
 	uint8_t k[CRED_KEY_LEN], other[CRED_KEY_LEN];
 	cred_cache_key(c, "alice", 5, "pw", 2, k);
 	cred_cache_key(c, "alice", 5, "pw2", 3, other);
-	assert_false(cred_cache_lookup(c, k, 7, 100));
+	assert_false(cred_cache_expiry(c, k, 7, 100) != 0);
 	cred_cache_insert(c, k, 7, 100);
-	assert_true(cred_cache_lookup(c, k, 7, 100));
-	assert_true(cred_cache_lookup(c, k, 7, 1099));
-	assert_false(cred_cache_lookup(c, k, 7, 1100));	/* expired */
-	assert_false(cred_cache_lookup(c, other, 7, 200));	/* only what was verified */
-	assert_false(cred_cache_lookup(c, k, 8, 200));		/* htpasswd changed */
+	assert_true(cred_cache_expiry(c, k, 7, 100) != 0);
+	assert_true(cred_cache_expiry(c, k, 7, 1099) != 0);
+	assert_false(cred_cache_expiry(c, k, 7, 1100) != 0);	/* expired */
+	assert_false(cred_cache_expiry(c, other, 7, 200) != 0);	/* only what was verified */
+	assert_false(cred_cache_expiry(c, k, 8, 200) != 0);		/* htpasswd changed */
 	cred_cache_insert(c, k, 8, 2000);
-	assert_true(cred_cache_lookup(c, k, 8, 2001));
+	assert_true(cred_cache_expiry(c, k, 8, 2001) != 0);
 	/* the expiry a refresh is timed by, and a refresh moving it on */
 	assert_int_equal(cred_cache_expiry(c, k, 8, 2001), 3000);
 	assert_int_equal(cred_cache_expiry(c, k, 7, 2001), 0);
@@ -53,14 +53,14 @@ static void test_ttl_and_generation(void **state)
 	cred_cache_insert(c, k, 8, 2800);
 	assert_int_equal(cred_cache_expiry(c, k, 8, 2900), 3800);
 	cred_cache_clear(c);
-	assert_false(cred_cache_lookup(c, k, 8, 2001));
+	assert_false(cred_cache_expiry(c, k, 8, 2001) != 0);
 	cred_cache_free(c);
 	struct cred_cache *hour = cred_cache_new(64, 3600000);
 	assert_int_equal(cred_cache_refresh_window(hour), 60000);	/* a minute at most */
 	cred_cache_free(hour);
 	struct cred_cache *off = cred_cache_new(64, 0);
 	cred_cache_insert(off, k, 1, 1);
-	assert_false(cred_cache_lookup(off, k, 1, 1));
+	assert_false(cred_cache_expiry(off, k, 1, 1) != 0);
 	cred_cache_free(off);
 }
 
@@ -94,7 +94,7 @@ static void test_bound(void **state)
 	/* the newest entry survives */
 	uint8_t k[CRED_KEY_LEN];
 	cred_cache_key(c, "u", 1, "pw4999", 6, k);
-	assert_true(cred_cache_lookup(c, k, 1, 5001));
+	assert_true(cred_cache_expiry(c, k, 1, 5001) != 0);
 	cred_cache_free(c);
 }
 
