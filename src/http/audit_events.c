@@ -286,7 +286,7 @@ void audit_intent_then_connect(struct conn *c)
 {
 	struct audit_log *al = c->w->srv->audit;
 	if (al == NULL || !audit_route_changes_state(c->route)) {
-		proxy_connect(c);
+		proxy_connect_soon(c);
 		return;
 	}
 	if (c->rt->cfg->audit_on_failure == 0 && audit_log_failed(al)) {

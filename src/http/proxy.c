@@ -776,6 +776,30 @@ void proxy_connect(struct conn *c)
 	upstream_acquire(c->w, c, on_upstream_ready);
 }
 
+void proxy_connect_soon(struct conn *c)
+{
+	struct worker *w = c->w;
+	if (w->later.n == w->later.cap) {
+		w->later.cap = w->later.cap ? 2 * w->later.cap : 64;
+		w->later.c = mem_realloc(w->later.c, w->later.cap * sizeof *w->later.c);
+	}
+	w->later.c[w->later.n++] = c;
+	conn_pin(c);
+}
+
+void proxy_connect_queued(struct worker *w)
+{
+	/* one closed meanwhile is only let go; connecting can fail at once
+	 * and answer 502, which queues nothing here */
+	for (size_t i = 0; i < w->later.n; i++) {
+		struct conn *c = w->later.c[i];
+		if (c->state == CS_PROXY && c->up == NULL)
+			proxy_connect(c);
+		conn_unpin(c);
+	}
+	w->later.n = 0;
+}
+
 /* Refuses what MLflow would read differently from a careful reader
  * (mlflow-api.md §1.2, the oidc-plugin bypasses): a GET or HEAD with a body,
  * an id field given in both snake_case and camelCase, duplicate JSON keys,

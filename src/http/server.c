@@ -145,6 +145,7 @@ static void on_audit_flush(uv_check_t *h)
 {
 	conn_finish_written(h->data);
 	audit_worker_flush(h->data, false);	/* intents queued by this iteration's callbacks: before the loop waits */
+	proxy_connect_queued(h->data);
 }
 
 static void on_alog_flush(uv_prepare_t *p)
@@ -152,6 +153,7 @@ static void on_alog_flush(uv_prepare_t *p)
 	struct worker *w = p->data;
 	conn_finish_written(w);
 	audit_worker_flush(w, false);
+	proxy_connect_queued(w);
 	if (w->alog_pending.len && w->srv->alog)
 		access_log_flush(w->srv->alog, &w->alog_pending);
 }
@@ -231,6 +233,8 @@ static void *worker_main(void *arg)
 	free(w->aq.off);
 	free(w->aq.waiting);
 	conn_finish_written(w);	/* their connections are closed: unpinned, freed */
+	proxy_connect_queued(w);
+	free(w->later.c);
 	free(w->written.c);
 	free(w->written.req);
 	atomic_fetch_add(&workers_done, 1);

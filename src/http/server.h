@@ -82,6 +82,10 @@ struct worker {
 		unsigned tries;		/* turns the log was busy (another worker writing) */
 	} aq;
 	uv_idle_t audit_retry;		/* active while the queue waits for the log's lock */
+	struct {			/* requests that go to MLflow once this iteration's callbacks are done */
+		struct conn **c;
+		size_t n, cap;
+	} later;
 	struct {			/* local answers written at once: finished after this iteration's callbacks */
 		struct conn **c;
 		unsigned *req;		/* the request each was queued for */
