@@ -789,8 +789,8 @@ void proxy_connect_soon(struct conn *c)
 
 void proxy_connect_queued(struct worker *w)
 {
-	/* one closed meanwhile is only let go; connecting can fail at once
-	 * and answer 502, which queues nothing here */
+	/* one closed meanwhile is only let go; one queued by this loop (the
+	 * next pipelined request, after one answered at once) is taken too */
 	for (size_t i = 0; i < w->later.n; i++) {
 		struct conn *c = w->later.c[i];
 		if (c->state == CS_PROXY && c->up == NULL)
