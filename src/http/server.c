@@ -141,19 +141,25 @@ static void worker_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
+/* What this turn's callbacks left for after them: local answers finished,
+ * intents written (their changes then go to MLflow), requests sent. Run
+ * after the I/O callbacks (check) and before the loop waits (prepare). */
+static void end_of_turn(struct worker *w)
+{
+	conn_finish_written(w);
+	audit_worker_flush(w, false);
+	proxy_connect_queued(w);
+}
+
 static void on_audit_flush(uv_check_t *h)
 {
-	conn_finish_written(h->data);
-	audit_worker_flush(h->data, false);	/* intents queued by this iteration's callbacks: before the loop waits */
-	proxy_connect_queued(h->data);
+	end_of_turn(h->data);
 }
 
 static void on_alog_flush(uv_prepare_t *p)
 {
 	struct worker *w = p->data;
-	conn_finish_written(w);
-	audit_worker_flush(w, false);
-	proxy_connect_queued(w);
+	end_of_turn(w);
 	if (w->alog_pending.len && w->srv->alog)
 		access_log_flush(w->srv->alog, &w->alog_pending);
 }
