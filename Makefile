@@ -54,6 +54,9 @@ deps:
 test-deps:
 	@scripts/install-deps test
 
+# the packages first, also under make -j (their headers are needed to compile)
+$(OBJS) $(MAINOBJ): | deps
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
