@@ -46,13 +46,15 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all deps test-deps run test unit fuzz-replay integration fuzz bench clean
+.PHONY: all deps test-deps fuzz-deps run test unit fuzz-replay integration fuzz bench clean
 all: deps $(BIN)
 
 deps:
 	@scripts/install-deps build
 test-deps:
 	@scripts/install-deps test
+fuzz-deps:
+	@scripts/install-deps fuzz
 
 # the packages first, also under make -j (their headers are needed to compile)
 $(OBJS) $(MAINOBJ): | deps
@@ -100,11 +102,12 @@ integration: $(BIN) $(NPM_DIR)/node_modules/.package-lock.json
 
 # libFuzzer builds (clang); `make fuzz FUZZ_SECONDS=60` runs each target.
 FUZZ_SECONDS ?= 30
+$(FUZZ_BINS): | fuzz-deps
 build/fuzz/%: tests/fuzz/%.c $(LIBSRCS)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 	  -o $@ $< $(LIBSRCS) $(PKG_LIBS) -lpthread
-fuzz: deps $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
 	@set -e; for t in $(FUZZ_BINS); do n=$$(basename $$t); mkdir -p build/fuzz/work-$$n; \
 	  $$t -max_total_time=$(FUZZ_SECONDS) build/fuzz/work-$$n tests/fuzz/corpus/$$n; done
 
